@@ -1,0 +1,115 @@
+# sluice: build, test, fuzz, bench.
+#
+#   make                  build ./build/sluice
+#   make test             run the whole suite (unit, fixtures, live MariaDB)
+#   make test T=NAME      run one test: tests/test_NAME.c or tests/NAME.sh
+#   make SANITIZE=1 test  the same under AddressSanitizer + UBSan (build-asan/)
+#   make fuzz             build the libFuzzer targets (clang)
+#   make bench            decode benchmark (docs/BENCHMARKS.md)
+#   make demo             the README's local demo
+#   make format / lint    clang-format; forbidden-function check
+#
+# Warnings are errors when WERROR=1 or CI=true.
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+  BUILD   ?= build-asan
+  SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
+             -fno-omit-frame-pointer
+  OPT      = -O1
+else
+  BUILD   ?= build
+  SANFLAGS =
+  OPT      = -O2
+endif
+
+ifeq ($(CI),true)
+  WERROR ?= 1
+endif
+ifeq ($(WERROR),1)
+  WFLAGS_ERR = -Werror
+endif
+
+WFLAGS  = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+          -Wpointer-arith -Wvla -Wformat=2 -Wno-format-nonliteral \
+          $(WFLAGS_ERR)
+CPPFLAGS += -D_GNU_SOURCE -I. -Ibinlog -Ischema -Icdc -Isinks
+CFLAGS  ?= $(OPT) -g
+CFLAGS  += -std=c11 -pipe $(WFLAGS) $(SANFLAGS)
+LDFLAGS += $(SANFLAGS)
+LDLIBS  += -lzstd -lz -lm
+
+LIB_SRC  = $(wildcard binlog/*.c schema/*.c sinks/*.c) \
+           $(filter-out cdc/sluice.c,$(wildcard cdc/*.c))
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC = $(wildcard tests/test_*.c)
+TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+HDRS     = $(wildcard binlog/*.h schema/*.h sinks/*.h cdc/*.h tests/*.h)
+
+.PHONY: all test check fuzz fuzz-run bench demo format lint clean
+
+all: $(BUILD)/sluice
+
+$(BUILD)/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libsluice.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/sluice: $(BUILD)/cdc/sluice.o $(BUILD)/libsluice.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libsluice.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libsluice.a \
+	    $(LDFLAGS) -lcmocka $(LDLIBS)
+
+# The suite: every tests/test_*.c binary, then every tests/*.sh script.
+# T=NAME narrows it to tests/test_NAME.c or tests/NAME.sh.
+test: $(BUILD)/sluice $(TEST_BIN)
+	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run.sh $(T)
+
+check: test
+
+# libFuzzer targets need clang; they always build with ASan + UBSan.
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_CFLAGS = -O1 -g -std=c11 -D_GNU_SOURCE -I. -Ibinlog -Ischema -Icdc -Isinks \
+              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+              -fno-omit-frame-pointer
+fuzz: $(FUZZ_BIN)
+
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HDRS)
+	@mkdir -p build-fuzz
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
+
+# A short run of every fuzz target (FUZZ_SECONDS each), seeded from the
+# shared fixtures when they are present.
+FUZZ_SECONDS ?= 30
+fuzz-run: fuzz
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
+
+bench: $(BUILD)/sluice
+	@BUILD=$(BUILD) tests/bench/run.sh
+
+demo: $(BUILD)/sluice
+	@BUILD=$(BUILD) tests/demo.sh
+
+format:
+	clang-format -i $(wildcard binlog/*.[ch] schema/*.[ch] cdc/*.[ch] \
+	    sinks/*.[ch] tests/*.[ch] tests/fuzz/*.c tests/bench/*.c)
+
+# Functions the project does not use (see docs/ARCHITECTURE.md).
+lint:
+	@! grep -nE '\b(sprintf|vsprintf|strcpy|strncpy|strcat|strtok|atoi|atol|gets)[[:space:]]*\(' \
+	    binlog/*.[ch] schema/*.[ch] cdc/*.[ch] sinks/*.[ch] tests/*.[ch] \
+	    tests/fuzz/*.c tests/bench/*.c 2>/dev/null \
+	    || { echo "lint: forbidden function (above)"; exit 1; }
+
+clean:
+	rm -rf build build-asan build-fuzz
