@@ -1,0 +1,62 @@
+/*
+ * cdc_record.h: changelog-json records (docs/CHANGELOG_JSON.md).
+ *
+ *   {"data":{"id":1,"name":"a"},"op":"+I","db":"shop","table":"orders",
+ *    "pk":["id"],"gtid":"...","seq":16777216,"ts_ms":1718454896000,
+ *    "file":"mysql-bin.000001","pos":1234}
+ *
+ * The writer formats each value straight from the row image into one
+ * reusable buffer: no object tree, no allocation per row. Fragments that
+ * do not change within a table or a transaction are prepared once.
+ *
+ * One writer per stream; not thread-safe.
+ */
+#ifndef SLUICE_CDC_RECORD_H
+#define SLUICE_CDC_RECORD_H
+
+#include <stdint.h>
+
+#include "binlog.h"
+#include "binlog_charset.h"
+#include "schema.h"
+
+typedef struct cdc_json_before {
+	const uint8_t *s;   /* binary JSON of the before image, or NULL */
+	size_t n;
+} cdc_json_before_t;
+
+typedef struct cdc_writer {
+	binlog_buf_t rec;          /* the record being built */
+	binlog_buf_t tmp;
+	binlog_csconv_t *conv;
+	char txn[BINLOG_GTID_TEXT_MAX + 16]; /* ,"gtid":"..." or empty */
+	size_t txn_len;
+	int64_t ts_ms;
+	binlog_buf_t file;         /* ,"file":"..." */
+	cdc_json_before_t *jb;     /* PARTIAL_UPDATE: before-image JSON */
+	uint32_t jb_cap;
+	uint32_t *diffs;           /* columns written as JSON diffs */
+	uint32_t diffs_cap;
+	uint64_t invalid_text;     /* text bytes replaced by U+FFFD */
+} cdc_writer_t;
+
+/* 0 or BINLOG_E_NOMEM. `max_record` bounds one record (0: no bound). */
+binlog_errcode_t cdc_writer_init(cdc_writer_t *w, size_t max_record);
+void cdc_writer_free(cdc_writer_t *w);
+
+/* The binlog file name records name from now on. */
+void cdc_writer_set_file(cdc_writer_t *w, const char *name);
+
+/* A transaction starts: its GTID (kind NONE for none) and commit time. */
+void cdc_writer_begin_txn(cdc_writer_t *w, const binlog_gtid_t *g, int64_t ts_ms);
+
+/*
+ * Format one row image as a complete record in w->rec (reset first).
+ * Consumes the image. `op` is "+I", "-U", "+U" or "-D"; `pos` the position
+ * of the rows event. Returns 0 or an error naming the table and column.
+ */
+binlog_errcode_t cdc_writer_image(cdc_writer_t *w, const schema_table_t *st,
+				  binlog_image_t *img, const char *op, uint64_t seq, uint64_t pos,
+				  binlog_err_t *err);
+
+#endif

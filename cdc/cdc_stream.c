@@ -1,0 +1,254 @@
+/*
+ * cdc_stream.c: transactions, sequences and records from binlog events.
+ *
+ * Transaction boundaries, as servers write them in ROW format:
+ *   MySQL 5.6+   GTID or ANONYMOUS_GTID, QUERY "BEGIN", rows..., XID
+ *                (or QUERY "COMMIT"); DDL: GTID, QUERY <ddl>
+ *   MySQL 5.5    QUERY "BEGIN", rows..., XID / QUERY "COMMIT"
+ *   MariaDB      GTID (its flags say standalone/DDL), rows..., XID or
+ *                QUERY "COMMIT"; DDL: GTID, QUERY <ddl>
+ * Rows that arrive with no transaction open (a stream that starts inside
+ * one) get a transaction without GTID of their own.
+ */
+#include "cdc_stream.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "schema.h"
+
+binlog_errcode_t cdc_stream_init(cdc_stream_t *s, sink_t *sink)
+{
+	binlog_errcode_t rc;
+
+	memset(s, 0, sizeof(*s));
+	s->sink = sink;
+	if ((rc = cdc_seq_init(&s->seq)) != BINLOG_OK)
+		return rc;
+	if ((rc = cdc_writer_init(&s->w, 0)) != BINLOG_OK) {
+		cdc_seq_free(&s->seq);
+		return rc;
+	}
+	cdc_stream_set_file(s, "");
+	return BINLOG_OK;
+}
+
+void cdc_stream_free(cdc_stream_t *s)
+{
+	cdc_writer_free(&s->w);
+	cdc_seq_free(&s->seq);
+}
+
+void cdc_stream_set_file(cdc_stream_t *s, const char *name)
+{
+	snprintf(s->file, sizeof(s->file), "%s", name);
+	s->file_no = cdc_binlog_file_number(s->file);
+	cdc_writer_set_file(&s->w, s->file);
+}
+
+static int64_t event_ms(const binlog_event_t *ev)
+{
+	return (int64_t)ev->timestamp * 1000;
+}
+
+static binlog_errcode_t begin_gtid(cdc_stream_t *s, const binlog_event_t *ev, binlog_err_t *err)
+{
+	const binlog_gtid_t *g = &ev->u.gtid.gtid;
+	int64_t ts = ev->u.gtid.commit_us ? (int64_t)(ev->u.gtid.commit_us / 1000) : event_ms(ev);
+	binlog_errcode_t rc;
+
+	if (g->kind == BINLOG_GTID_NONE) {
+		cdc_seq_begin_anonymous(&s->seq, s->file_no);
+	} else if ((rc = cdc_seq_begin_gtid(&s->seq, g, err)) != BINLOG_OK) {
+		binlog_err_prefix(err, "%s: at %llu", ev->where.source,
+				  (unsigned long long)ev->offset);
+		return rc;
+	}
+	cdc_writer_begin_txn(&s->w, g, ts);
+	s->txn_open = 1;
+	s->txn_has_gtid = 1;
+	s->stats.transactions++;
+	return BINLOG_OK;
+}
+
+static void begin_anonymous(cdc_stream_t *s, const binlog_event_t *ev)
+{
+	cdc_seq_begin_anonymous(&s->seq, s->file_no);
+	cdc_writer_begin_txn(&s->w, NULL, event_ms(ev));
+	s->txn_open = 1;
+	s->txn_has_gtid = 0;
+	s->stats.transactions++;
+}
+
+static int sql_is(const binlog_str_t *q, const char *word)
+{
+	size_t n = strlen(word);
+	return q->len == n && strncasecmp(q->p, word, n) == 0;
+}
+
+static binlog_errcode_t emit(cdc_stream_t *s, const schema_table_t *st, binlog_rows_t *rows,
+			     int which, const char *op, const binlog_event_t *ev, binlog_err_t *err)
+{
+	binlog_image_t img;
+	binlog_errcode_t rc;
+	uint64_t seq;
+	sink_record_t r;
+
+	if ((rc = binlog_rows_image(rows, which, &img, err)) != BINLOG_OK)
+		return rc;
+	if ((rc = cdc_seq_next(&s->seq, img.pos, !rows->compressed, &seq, err)) != BINLOG_OK) {
+		binlog_err_prefix(err, "%s: at %llu", ev->where.source,
+				  (unsigned long long)ev->offset);
+		return rc;
+	}
+	if ((rc = cdc_writer_image(&s->w, st, &img, op, seq, ev->offset, err)) != BINLOG_OK)
+		return rc;
+	r.value = s->w.rec.data;
+	r.value_len = s->w.rec.len;
+	r.key = NULL;
+	r.key_len = 0;
+	r.seq = seq;
+	r.op = op;
+	r.ts_ms = s->w.ts_ms;
+	s->stats.records++;
+	return sink_write(s->sink, &r, err);
+}
+
+/*
+ * Rows of a table that is not captured are not formatted, but under a GTID
+ * they are counted: the index of later records in the transaction must
+ * not depend on the capture filter. A row that cannot even be walked (a
+ * column type sluice cannot size) makes the count unknown; the rest of the
+ * transaction then takes previous + 1 and the stream goes on, since the
+ * table is not wanted anyway.
+ */
+static binlog_errcode_t count_rows(cdc_stream_t *s, binlog_rows_t *rows)
+{
+	binlog_image_t img;
+	uint64_t n = 0;
+	int images = rows->kind == BINLOG_ROWS_WRITE || rows->kind == BINLOG_ROWS_DELETE ? 1 : 2;
+
+	if (!s->seq.gtid_mode)
+		return BINLOG_OK; /* positions already identify rows */
+	while (binlog_rows_more(rows)) {
+		for (int k = 0; k < images; k++) {
+			int which = rows->kind == BINLOG_ROWS_WRITE || k == 1 ? BINLOG_IMAGE_AFTER
+									     : BINLOG_IMAGE_BEFORE;
+			if (binlog_rows_image(rows, which, &img, NULL) != BINLOG_OK ||
+			    binlog_image_skip(&img, NULL) != BINLOG_OK) {
+				cdc_seq_lose_index(&s->seq);
+				s->stats.uncounted_events++;
+				return BINLOG_OK;
+			}
+			n++;
+		}
+	}
+	cdc_seq_skip(&s->seq, n);
+	return BINLOG_OK;
+}
+
+static binlog_errcode_t rows_event(cdc_stream_t *s, const binlog_event_t *ev, binlog_err_t *err)
+{
+	binlog_rows_t rows = ev->u.rows;
+	schema_table_t *st;
+	binlog_errcode_t rc = BINLOG_OK;
+
+	if (!s->txn_open)
+		begin_anonymous(s, ev);
+	st = schema_table_get(rows.table);
+	if (!st)
+		return binlog_err_set(err, BINLOG_E_NOMEM, "no memory for a table schema");
+	if (st->captured < 0)
+		st->captured = !s->filter || s->filter(s->filter_ctx, st->qualified);
+	if (!st->captured) {
+		s->stats.skipped_events++;
+		return count_rows(s, &rows);
+	}
+	while (binlog_rows_more(&rows)) {
+		switch (rows.kind) {
+		case BINLOG_ROWS_WRITE:
+			rc = emit(s, st, &rows, BINLOG_IMAGE_AFTER, "+I", ev, err);
+			s->stats.inserts++;
+			break;
+		case BINLOG_ROWS_DELETE:
+			rc = emit(s, st, &rows, BINLOG_IMAGE_BEFORE, "-D", ev, err);
+			s->stats.deletes++;
+			break;
+		default:
+			rc = emit(s, st, &rows, BINLOG_IMAGE_BEFORE, "-U", ev, err);
+			if (rc == BINLOG_OK)
+				rc = emit(s, st, &rows, BINLOG_IMAGE_AFTER, "+U", ev, err);
+			s->stats.updates++;
+		}
+		if (rc != BINLOG_OK)
+			return rc;
+	}
+	return BINLOG_OK;
+}
+
+binlog_errcode_t cdc_stream_event(cdc_stream_t *s, const binlog_event_t *ev, binlog_err_t *err)
+{
+	if (ev->ignored)
+		return BINLOG_OK;
+	switch (ev->type) {
+	case BINLOG_PREVIOUS_GTIDS_LOG_EVENT:
+		return cdc_seq_previous_gtids(&s->seq, ev, err);
+	case BINLOG_MARIA_GTID_LIST_EVENT:
+		return cdc_seq_gtid_list(&s->seq, ev, err);
+	case BINLOG_GTID_LOG_EVENT:
+	case BINLOG_ANONYMOUS_GTID_LOG_EVENT:
+	case BINLOG_GTID_TAGGED_LOG_EVENT:
+	case BINLOG_MARIA_GTID_EVENT:
+		return begin_gtid(s, ev, err);
+	case BINLOG_QUERY_EVENT:
+	case BINLOG_MARIA_QUERY_COMPRESSED_EVENT: {
+		const binlog_str_t *q = &ev->u.query.sql;
+		if (sql_is(q, "BEGIN")) {
+			if (!s->txn_open)
+				begin_anonymous(s, ev);
+		} else if (sql_is(q, "COMMIT") || sql_is(q, "ROLLBACK")) {
+			s->txn_open = 0;
+		} else {
+			/* DDL (or another statement): its own transaction. */
+			s->stats.ddl++;
+			s->txn_open = 0;
+		}
+		return BINLOG_OK;
+	}
+	case BINLOG_XID_EVENT:
+	case BINLOG_XA_PREPARE_LOG_EVENT:
+		s->txn_open = 0;
+		return BINLOG_OK;
+	case BINLOG_WRITE_ROWS_EVENT_V1:
+	case BINLOG_UPDATE_ROWS_EVENT_V1:
+	case BINLOG_DELETE_ROWS_EVENT_V1:
+	case BINLOG_WRITE_ROWS_EVENT:
+	case BINLOG_UPDATE_ROWS_EVENT:
+	case BINLOG_DELETE_ROWS_EVENT:
+	case BINLOG_PARTIAL_UPDATE_ROWS_EVENT:
+	case BINLOG_MARIA_WRITE_ROWS_COMPRESSED_EVENT_V1:
+	case BINLOG_MARIA_UPDATE_ROWS_COMPRESSED_EVENT_V1:
+	case BINLOG_MARIA_DELETE_ROWS_COMPRESSED_EVENT_V1:
+	case BINLOG_MARIA_WRITE_ROWS_COMPRESSED_EVENT:
+	case BINLOG_MARIA_UPDATE_ROWS_COMPRESSED_EVENT:
+	case BINLOG_MARIA_DELETE_ROWS_COMPRESSED_EVENT:
+		return rows_event(s, ev, err);
+	case BINLOG_ROTATE_EVENT:
+		if (s->follow_rotate && ev->u.rotate.name.len) {
+			char name[256];
+			snprintf(name, sizeof(name), "%.*s", (int)ev->u.rotate.name.len,
+				 ev->u.rotate.name.p);
+			cdc_stream_set_file(s, name);
+		}
+		return BINLOG_OK;
+	case BINLOG_INCIDENT_EVENT:
+		return binlog__err_where(err, &ev->where, BINLOG_E_INCIDENT,
+					 "incident %u: %.*s; the server may have lost changes "
+					 "here, so the stream cannot be trusted past this point",
+					 ev->u.incident.number, (int)ev->u.incident.message.len,
+					 ev->u.incident.message.p ? ev->u.incident.message.p : "");
+	default:
+		return BINLOG_OK;
+	}
+}

@@ -1,0 +1,46 @@
+/*
+ * sluice.c: the command line. Each command lives in its own cdc_*.c file;
+ * this only dispatches.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cdc_decode.h"
+
+#ifndef SLUICE_VERSION
+#define SLUICE_VERSION "0.1.0"
+#endif
+
+static void usage(FILE *out)
+{
+	fputs("usage: sluice COMMAND [ARGS]\n"
+	      "\n"
+	      "commands:\n"
+	      "  decode FILE...   binlog files to changelog-json records on stdout\n"
+	      "  version          print the version\n"
+	      "\n"
+	      "`sluice COMMAND --help` describes a command.\n",
+	      out);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "decode") == 0)
+		return cdc_decode_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("sluice %s\n", SLUICE_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "sluice: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
