@@ -325,6 +325,14 @@ static binlog_errcode_t fde_parse(binlog_decoder_t *d, const uint8_t *buf, size_
 		if (alg == BINLOG_CHECKSUM_UNDEF)
 			alg = BINLOG_CHECKSUM_OFF;
 	}
+	/* A server from before checksums knew at most 35 event types (MySQL
+	 * 5.5 lists 27). A longer list means the version text is wrong, most
+	 * likely corrupt, and the checksum it hides would go unchecked. */
+	if (!has_alg && nph > 35)
+		return binlog__err_where(err, &d->where, BINLOG_E_BAD_EVENT,
+					 "server version '%s' predates checksums but the event "
+					 "lists %zu event types",
+					 ver, nph);
 	if (nph > 255)
 		nph = 255;
 	memset(d->ph_len, 0, sizeof(d->ph_len));
@@ -741,6 +749,13 @@ static binlog_errcode_t parse_rows(binlog_decoder_t *d, binlog_cur_t c, binlog_e
 			continue;
 		for (uint32_t i = 0; i < r->ncols; i++)
 			cnt += (m[i >> 3] >> (i & 7)) & 1;
+		/* Servers always log at least one column per image. An empty
+		 * image would also be zero bytes long, and a row loop over
+		 * zero-byte rows would never end. */
+		if (cnt == 0)
+			return BAD(BINLOG_E_BAD_EVENT, "table %.*s.%.*s: the %s image lists no columns",
+				   (int)r->table->db.len, r->table->db.p, (int)r->table->name.len,
+				   r->table->name.p, k ? "after" : "before");
 		r->npresent[k] = cnt;
 	}
 	if (compressed) {
