@@ -88,6 +88,66 @@ binlog_errcode_t cdc_seq_gtid_list(cdc_seq_t *s, const binlog_event_t *ev, binlo
 	return BINLOG_OK;
 }
 
+static binlog_errcode_t seed_maria(cdc_seq_t *s, const char *text, binlog_err_t *err)
+{
+	const char *p = text;
+
+	s->ndomains = 0;
+	s->maria_sum = 0;
+	while (*p) {
+		unsigned long long d, srv, seq;
+		char *end;
+		cdc_maria_domain_t *dm;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (!*p)
+			break;
+		d = strtoull(p, &end, 10);
+		if (end == p || *end != '-')
+			goto bad;
+		p = end + 1;
+		srv = strtoull(p, &end, 10);
+		if (end == p || *end != '-')
+			goto bad;
+		p = end + 1;
+		seq = strtoull(p, &end, 10);
+		if (end == p || d > UINT32_MAX || srv > UINT32_MAX)
+			goto bad;
+		p = end;
+		dm = domain_get(s, (uint32_t)d);
+		if (!dm)
+			return binlog_err_set(err, BINLOG_E_SEQUENCE, "too many replication domains");
+		if (seq > dm->max_seq)
+			dm->max_seq = seq;
+	}
+	for (uint32_t i = 0; i < s->ndomains; i++) {
+		if (s->maria_sum > UINT64_MAX - s->domains[i].max_seq)
+			return binlog_err_set(err, BINLOG_E_SEQUENCE, "GTID state overflows 64 bits");
+		s->maria_sum += s->domains[i].max_seq;
+	}
+	return BINLOG_OK;
+bad:
+	return binlog_err_set(err, BINLOG_E_USAGE,
+			      "MariaDB GTID state: expected domain-server-seq at offset %zu of '%s'",
+			      (size_t)(p - text), text);
+}
+
+binlog_errcode_t cdc_seq_seed_text(cdc_seq_t *s, const char *text, binlog_err_t *err)
+{
+	binlog_errcode_t rc;
+
+	if (strchr(text, ':')) {
+		rc = binlog_gtid_set_parse(s->mysql, text, err);
+		if (rc != BINLOG_OK)
+			return rc;
+		s->mysql_known = 1;
+		s->mysql_count = binlog_gtid_set_count(s->mysql);
+		return BINLOG_OK;
+	}
+	return seed_maria(s, text, err);
+}
+
 binlog_errcode_t cdc_seq_begin_gtid(cdc_seq_t *s, const binlog_gtid_t *g, binlog_err_t *err)
 {
 	s->gtid_mode = 1;

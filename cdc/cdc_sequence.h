@@ -71,6 +71,13 @@ binlog_errcode_t cdc_seq_previous_gtids(cdc_seq_t *s, const binlog_event_t *ev,
 /* A MariaDB GTID_LIST event: the binlog state before this file. */
 binlog_errcode_t cdc_seq_gtid_list(cdc_seq_t *s, const binlog_event_t *ev, binlog_err_t *err);
 
+/*
+ * Seed the history from text, as a checkpoint stores it: a MySQL GTID set
+ * ("uuid:1-5,uuid:tag:1-2") or a MariaDB GTID state ("0-1-100,1-2-7").
+ * Replaces what was known. 0 or an error naming the problem.
+ */
+binlog_errcode_t cdc_seq_seed_text(cdc_seq_t *s, const char *text, binlog_err_t *err);
+
 /* A transaction with this GTID starts. */
 binlog_errcode_t cdc_seq_begin_gtid(cdc_seq_t *s, const binlog_gtid_t *g, binlog_err_t *err);
 

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "binlog.h"
 #include "cdc_decode.h"
@@ -140,6 +142,26 @@ static inline du_result_t *du_decode_files(const char *const *paths, int npaths,
 static inline du_result_t *du_decode(const char *path, const char *exclude)
 {
 	return du_decode_files(&path, 1, exclude);
+}
+
+/* Decode bytes held in memory (through the file reader, via a memfd). */
+static inline du_result_t *du_decode_bytes(const void *p, size_t n, const char *exclude)
+{
+	int fd = memfd_create("binlog", 0);
+	char path[64];
+	du_result_t *r;
+
+	if (fd < 0 || write(fd, p, n) != (ssize_t)n) {
+		r = calloc(1, sizeof(*r));
+		r->rc = BINLOG_E_IO;
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	r = du_decode(path, exclude);
+	close(fd);
+	return r;
 }
 
 static inline void du_free(du_result_t *r)
