@@ -24,7 +24,6 @@
  */
 #include "binlog_int.h"
 
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -888,7 +887,9 @@ static binlog_errcode_t decode(binlog_decoder_t *d, const uint8_t *buf, size_t l
 	binlog_cur_t c;
 	uint8_t type = buf[4];
 
-	memset(ev, 0, offsetof(binlog_event_t, u));
+	/* All of it: a field a short event does not set must read as empty,
+	 * never as what the previous event left in the union. */
+	memset(ev, 0, sizeof(*ev));
 	ev->timestamp = binlog_le32(buf);
 	ev->type = type;
 	ev->server_id = binlog_le32(buf + 5);

@@ -356,6 +356,36 @@ static void filter_does_not_move_sequences(void **state)
 	bb_free(&w);
 }
 
+/* An INCIDENT stops the stream with its message; one too short to hold a
+ * message must not print what an earlier event left behind. */
+static void incident(void **state)
+{
+	bb_t w;
+	du_result_t *r;
+	static const uint8_t full[] = {1, 0, 11, 'L', 'O', 'S', 'T', '_', 'E', 'V', 'E', 'N', 'T',
+				       'S'};
+	static const uint8_t cut[] = {1, 0, 200};
+
+	(void)state;
+	bb_init(&w, 1);
+	bb_query(&w, "d", "a long statement that fills the union with text");
+	bb_event(&w, BINLOG_INCIDENT_EVENT, full, sizeof(full));
+	r = du_decode_bytes(w.b.data, w.b.len, NULL);
+	assert_int_equal(r->rc, BINLOG_E_INCIDENT);
+	assert_non_null(strstr(r->err.msg, "incident 1: LOST_EVENTS"));
+	du_free(r);
+	bb_free(&w);
+
+	bb_init(&w, 1);
+	bb_query(&w, "d", "a long statement that fills the union with text");
+	bb_event(&w, BINLOG_INCIDENT_EVENT, cut, sizeof(cut));
+	r = du_decode_bytes(w.b.data, w.b.len, NULL);
+	assert_int_equal(r->rc, BINLOG_E_INCIDENT);
+	assert_non_null(strstr(r->err.msg, "incident 1: ;"));
+	du_free(r);
+	bb_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -367,6 +397,7 @@ int main(void)
 		cmocka_unit_test(rows_without_table_map),
 		cmocka_unit_test(no_checksum),
 		cmocka_unit_test(filter_does_not_move_sequences),
+		cmocka_unit_test(incident),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

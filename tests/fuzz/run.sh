@@ -1,0 +1,38 @@
+#!/bin/sh
+# Runs every libFuzzer target in build-fuzz/ for FUZZ_SECONDS (default 30)
+# each. Corpora live in build-fuzz/corpus/<target>/ and grow from run to
+# run; fuzz_binlog is seeded with the shared binlog fixtures when present.
+# A crash leaves its input in build-fuzz/crash-* and fails the run.
+set -eu
+cd "$(dirname "$0")/../.."
+secs=${FUZZ_SECONDS:-30}
+fixtures=${SLUICE_FIXTURES:-../shared/fixtures/binlog}
+status=0
+for bin in build-fuzz/fuzz_*; do
+	[ -x "$bin" ] || continue
+	name=${bin##*/}
+	corpus=build-fuzz/corpus/$name
+	mkdir -p "$corpus"
+	if [ "$name" = fuzz_binlog ] && [ -d "$fixtures" ]; then
+		for f in "$fixtures"/*; do
+			case $f in
+			*.txt | *.md) ;;
+			*.gz) ;; # the one large fixture: too big a seed
+			*) cp -n "$f" "$corpus/" 2>/dev/null || true ;;
+			esac
+		done
+	fi
+	echo "fuzz: $name for ${secs}s"
+	if ! "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+		-max_len=65536 -print_final_stats=1 -artifact_prefix=build-fuzz/ \
+		"$corpus" >"build-fuzz/$name.log" 2>&1; then
+		echo "fuzz: $name FAILED; see build-fuzz/$name.log"
+		tail -n 40 "build-fuzz/$name.log"
+		status=1
+	else
+		grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' \
+			"build-fuzz/$name.log" | tr '\n' ' '
+		echo
+	fi
+done
+exit $status
