@@ -4,6 +4,8 @@
 #   make test             run the whole suite (unit, fixtures, live MariaDB)
 #   make test T=NAME      run one test: tests/test_NAME.c or tests/NAME.sh
 #   make SANITIZE=1 test  the same under AddressSanitizer + UBSan (build-asan/)
+#   make check            test, then SANITIZE=1 test, then a short fuzz run:
+#                         what CI runs
 #   make fuzz             build the libFuzzer targets (clang)
 #   make bench            decode benchmark (docs/BENCHMARKS.md)
 #   make demo             the README's local demo
@@ -74,7 +76,11 @@ $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libsluice.a $(HDRS)
 test: $(BUILD)/sluice $(TEST_BIN)
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run.sh $(T)
 
-check: test
+check:
+	$(MAKE) test
+	$(MAKE) SANITIZE=1 test
+	$(MAKE) lint
+	$(MAKE) fuzz-run
 
 # libFuzzer targets need clang; they always build with ASan + UBSan.
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
