@@ -386,6 +386,98 @@ static void incident(void **state)
 	bb_free(&w);
 }
 
+/* MariaDB with log_bin_compress: QUERY_COMPRESSED, and compressed rows
+ * events v1 and v2 (the row data zlib-compressed after the bitmaps). */
+static void mariadb_compressed_events(void **state)
+{
+	static const uint8_t types[] = {BINLOG_TYPE_LONG, BINLOG_TYPE_VARCHAR};
+	static const uint8_t meta[] = {200, 0};
+	static const uint8_t opt[] = {4, 8, 2, 'i', 'd', 4, 'n', 'o', 't', 'e', 3, 1, 45};
+	static const uint8_t both[] = {0x03};
+	bb_t w;
+	binlog_buf_t rows, z, body;
+	du_result_t *r;
+	const char *sql = "CREATE TABLE t (id INT PRIMARY KEY, note VARCHAR(50))";
+
+	(void)state;
+	bb_init_mariadb(&w);
+	/* QUERY_COMPRESSED: the query text compressed */
+	bb_maria_gtid(&w, 0, 1, 0x21);
+	binlog_buf_init(&body, 0);
+	bb_le(&body, 1, 4);
+	bb_le(&body, 0, 4);
+	binlog_buf_putc(&body, 1);
+	bb_le(&body, 0, 2);
+	bb_le(&body, 0, 2);
+	binlog_buf_put(&body, "d", 1);
+	binlog_buf_putc(&body, 0);
+	bb_maria_compress(&body, (const uint8_t *)sql, strlen(sql));
+	bb_event(&w, BINLOG_MARIA_QUERY_COMPRESSED_EVENT, body.data, body.len);
+
+	bb_maria_gtid(&w, 0, 2, 0);
+	bb_table_map(&w, 4, "d", "t", 2, types, meta, sizeof(meta), opt, sizeof(opt));
+	/* WRITE_ROWS_COMPRESSED (v2): two rows */
+	binlog_buf_init(&rows, 0);
+	for (int i = 1; i <= 2; i++) {
+		binlog_buf_putc(&rows, 0x00);
+		bb_le(&rows, (uint64_t)i, 4);
+		binlog_buf_putc(&rows, 3);
+		binlog_buf_put(&rows, i == 1 ? "one" : "two", 3);
+	}
+	binlog_buf_init(&z, 0);
+	bb_maria_compress(&z, rows.data, rows.len);
+	bb_rows(&w, BINLOG_MARIA_WRITE_ROWS_COMPRESSED_EVENT, 4, 2, both, NULL, z.data, z.len);
+	/* UPDATE_ROWS_COMPRESSED_V1 (no extra data field) */
+	binlog_buf_reset(&rows);
+	binlog_buf_putc(&rows, 0x00);
+	bb_le(&rows, 1, 4);
+	binlog_buf_putc(&rows, 3);
+	binlog_buf_put(&rows, "one", 3);
+	binlog_buf_putc(&rows, 0x02); /* note is NULL */
+	bb_le(&rows, 1, 4);
+	binlog_buf_reset(&z);
+	bb_maria_compress(&z, rows.data, rows.len);
+	binlog_buf_reset(&body);
+	bb_le(&body, 4, 6);
+	bb_le(&body, 1, 2);
+	bb_packed(&body, 2);
+	binlog_buf_putc(&body, 0x03);
+	binlog_buf_putc(&body, 0x03);
+	binlog_buf_put(&body, z.data, z.len);
+	bb_event(&w, BINLOG_MARIA_UPDATE_ROWS_COMPRESSED_EVENT_V1, body.data, body.len);
+	bb_xid(&w, 3);
+
+	r = du_decode_bytes(w.b.data, w.b.len, NULL);
+	if (r->rc)
+		fail_msg("%s", r->err.msg);
+	assert_int_equal(r->stats.ddl, 1);
+	assert_int_equal(r->n, 4);
+	assert_non_null(strstr(r->rec[0], "\"data\":{\"id\":1,\"note\":\"one\"},\"op\":\"+I\""));
+	assert_non_null(strstr(r->rec[1], "\"data\":{\"id\":2,\"note\":\"two\"}"));
+	assert_non_null(strstr(r->rec[3], "\"data\":{\"id\":1,\"note\":null},\"op\":\"+U\""));
+	assert_non_null(strstr(r->rec[3], "\"gtid\":\"0-1-2\""));
+	du_free(r);
+
+	/* A compressed event whose header promises more than it holds */
+	{
+		size_t at = w.b.len;
+		bb_maria_gtid(&w, 0, 3, 0);
+		binlog_buf_reset(&z);
+		bb_maria_compress(&z, rows.data, rows.len);
+		z.data[4] = 0x7f; /* announced length: 127 + ... */
+		bb_rows(&w, BINLOG_MARIA_WRITE_ROWS_COMPRESSED_EVENT, 4, 2, both, NULL, z.data, z.len);
+		r = du_decode_bytes(w.b.data, w.b.len, NULL);
+		assert_int_equal(r->rc, BINLOG_E_DECOMPRESS);
+		assert_non_null(strstr(r->err.msg, "WRITE_ROWS_COMPRESSED_EVENT (type 169)"));
+		(void)at;
+		du_free(r);
+	}
+	binlog_buf_free(&rows);
+	binlog_buf_free(&z);
+	binlog_buf_free(&body);
+	bb_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -398,6 +490,7 @@ int main(void)
 		cmocka_unit_test(no_checksum),
 		cmocka_unit_test(filter_does_not_move_sequences),
 		cmocka_unit_test(incident),
+		cmocka_unit_test(mariadb_compressed_events),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
