@@ -15,6 +15,8 @@
  */
 #include "binlog_decimal.h"
 
+#include "binlog_jsonw.h"
+
 static const uint8_t dig2bytes[10] = {0, 1, 1, 2, 2, 3, 3, 4, 4, 4};
 static const uint32_t pow10_9[10] = {1,      10,      100,      1000,      10000,
 				     100000, 1000000, 10000000, 100000000, 1000000000};
@@ -32,7 +34,7 @@ size_t binlog_decimal_size(unsigned prec, unsigned scale)
 }
 
 /* Read n (1..4) big-endian bytes, undoing the sign inversion. */
-static uint32_t read_be(const uint8_t *p, unsigned n, uint8_t mask)
+static inline uint32_t read_be(const uint8_t *p, unsigned n, uint8_t mask)
 {
 	uint32_t v = 0;
 	for (unsigned i = 0; i < n; i++)
@@ -40,122 +42,156 @@ static uint32_t read_be(const uint8_t *p, unsigned n, uint8_t mask)
 	return v;
 }
 
-/* Write v as exactly `width` digits (zero-padded) into out. */
+/* Write v (below 10^width) as exactly `width` digits, zero-padded, two
+ * digits at a time from the end. */
 static void put_digits(char *out, uint32_t v, unsigned width)
 {
-	for (unsigned i = width; i-- > 0;) {
-		out[i] = (char)('0' + v % 10);
-		v /= 10;
+	unsigned i = width;
+
+	while (i >= 2) {
+		i -= 2;
+		memcpy(out + i, binlog_digit_pairs + 2 * (v % 100), 2);
+		v /= 100;
 	}
+	if (i)
+		out[0] = (char)('0' + v % 10);
 }
 
+/*
+ * DECIMAL(p,s) with at most 18 integer digits and 9 decimals (money and
+ * most other columns): the integer groups add up to one 64-bit number,
+ * printed in one go, and the decimals are one group. Same groups, checks
+ * and text as the general code below.
+ */
+static int format_small(binlog_buf_t *b, const uint8_t *p, unsigned intg, unsigned scale)
+{
+	char text[48];
+	unsigned lead = intg % 9, words = intg / 9, nb;
+	uint8_t mask = (p[0] & 0x80) ? 0 : 0xff;
+	uint32_t sign = 0x80, g, frac = 0; /* sign: the bit to flip back in the first group */
+	uint64_t ipart = 0;
+	size_t n = 1;
+
+	if (lead) {
+		nb = dig2bytes[lead];
+		g = read_be(p, nb, mask) ^ (sign << (8 * (nb - 1)));
+		sign = 0;
+		if (g >= pow10_9[lead])
+			return -1;
+		ipart = g;
+		p += nb;
+	}
+	for (unsigned w = 0; w < words; w++) {
+		g = read_be(p, 4, mask) ^ (sign << 24);
+		sign = 0;
+		if (g > 999999999u)
+			return -1;
+		ipart = ipart * 1000000000u + g;
+		p += 4;
+	}
+	if (scale) {
+		nb = dig2bytes[scale];
+		frac = read_be(p, nb, mask) ^ (sign << (8 * (nb - 1)));
+		if (frac >= pow10_9[scale])
+			return -1;
+	}
+	/* text[0] is kept for the sign; a negative zero is printed as zero. */
+	n += binlog_u64_to_dec(ipart, text + n);
+	if (scale) {
+		text[n++] = '.';
+		put_digits(text + n, frac, scale);
+		n += scale;
+	}
+	if (mask && (ipart || frac)) {
+		text[0] = '-';
+		binlog_buf_put(b, text, n);
+	} else {
+		binlog_buf_put(b, text + 1, n - 1);
+	}
+	return 0;
+}
+
+/*
+ * The groups are read in storage order: [leftover] [words] of the integer
+ * part, then [words] [leftover] of the fraction, each checked against its
+ * digit count. The integer part is written from its first non-zero group,
+ * that one without leading zeros; every later group is zero-padded to its
+ * width. Text goes to a local buffer first so nothing is appended on error.
+ */
 int binlog_decimal_format(binlog_buf_t *b, const uint8_t *p, unsigned prec,
 			  unsigned scale)
 {
 	/* 65 digits, a sign, a point and a leading zero fit in 72 bytes. */
 	char text[80];
-	uint8_t first[1];
-	unsigned intg, intg0, intg0x, frac0, frac0x;
-	size_t n = 0, start;
+	unsigned intg, ngroups, k;
+	uint32_t g[(BINLOG_DECIMAL_MAX_PRECISION + 8) / 9 + 2];
+	uint8_t width[(BINLOG_DECIMAL_MAX_PRECISION + 8) / 9 + 2];
+	unsigned nint, w;
+	size_t n = 1;
+	uint32_t any = 0;
 	uint8_t mask;
-	const uint8_t *q;
-	int nonzero = 0;
+	const uint8_t *q = p;
 
 	if (!binlog_decimal_size(prec, scale))
 		return -1;
 	intg = prec - scale;
-	intg0 = intg / 9;
-	intg0x = intg % 9;
-	frac0 = scale / 9;
-	frac0x = scale % 9;
+	if (intg <= 18 && scale <= 9)
+		return format_small(b, p, intg, scale);
+
+	/* Group widths in storage order; nint of them make the integer part. */
+	ngroups = 0;
+	if (intg % 9)
+		width[ngroups++] = (uint8_t)(intg % 9);
+	for (k = 0; k < intg / 9; k++)
+		width[ngroups++] = 9;
+	nint = ngroups;
+	for (k = 0; k < scale / 9; k++)
+		width[ngroups++] = 9;
+	if (scale % 9)
+		width[ngroups++] = (uint8_t)(scale % 9);
 
 	mask = (p[0] & 0x80) ? 0 : 0xff;
-	/* Work on a copy of the first byte with the sign bit flipped back so
-	 * the generic reader sees plain digits. */
-	first[0] = p[0] ^ 0x80;
+	for (k = 0; k < ngroups; k++) {
+		unsigned nb = dig2bytes[width[k]];
 
-	text[n++] = '-';
-	start = n;
-	q = p;
-
-	/* Integer part: digits are emitted zero-padded, leading zeros are
-	 * trimmed at the end. */
-	if (intg0x) {
-		unsigned nb = dig2bytes[intg0x];
-		uint32_t v;
-		uint8_t tmp[4];
-		for (unsigned i = 0; i < nb; i++)
-			tmp[i] = q[i];
-		tmp[0] = first[0];
-		v = read_be(tmp, nb, mask);
-		if (v >= pow10_9[intg0x])
+		g[k] = read_be(q, nb, mask);
+		if (k == 0) /* the sign bit, flipped back */
+			g[k] ^= (uint32_t)0x80 << (8 * (nb - 1));
+		if (g[k] >= pow10_9[width[k]])
 			return -1;
-		put_digits(text + n, v, intg0x);
-		n += intg0x;
+		any |= g[k];
 		q += nb;
 	}
-	for (unsigned w = 0; w < intg0; w++) {
-		uint8_t tmp[4] = {q[0], q[1], q[2], q[3]};
-		uint32_t v;
-		if (q == p)
-			tmp[0] = first[0];
-		v = read_be(tmp, 4, mask);
-		if (v > 999999999u)
-			return -1;
-		put_digits(text + n, v, 9);
-		n += 9;
-		q += 4;
-	}
-	/* Trim leading zeros of the integer part, keeping one digit. */
-	{
-		size_t z = start;
-		while (z < n && text[z] == '0')
-			z++;
-		if (z == n) {
-			n = start;
-			text[n++] = '0';
-		} else if (z > start) {
-			memmove(text + start, text + z, n - z);
-			n -= z - start;
+
+	/* text[0] is kept for the sign. */
+	for (k = 0; k < nint && g[k] == 0; k++)
+		;
+	if (k == nint) {
+		text[n++] = '0';
+	} else {
+		/* The first non-zero group, without its leading zeros. */
+		for (w = 1; w < width[k] && g[k] >= pow10_9[w]; w++)
+			;
+		put_digits(text + n, g[k], w);
+		n += w;
+		for (k++; k < nint; k++) {
+			put_digits(text + n, g[k], width[k]);
+			n += width[k];
 		}
-		for (size_t i = start; i < n; i++)
-			nonzero |= text[i] != '0';
 	}
 	if (scale) {
 		text[n++] = '.';
-		for (unsigned w = 0; w < frac0; w++) {
-			uint8_t tmp[4] = {q[0], q[1], q[2], q[3]};
-			uint32_t v;
-			if (q == p)
-				tmp[0] = first[0];
-			v = read_be(tmp, 4, mask);
-			if (v > 999999999u)
-				return -1;
-			put_digits(text + n, v, 9);
-			nonzero |= v != 0;
-			n += 9;
-			q += 4;
-		}
-		if (frac0x) {
-			unsigned nb = dig2bytes[frac0x];
-			uint8_t tmp[4];
-			uint32_t v;
-			for (unsigned i = 0; i < nb; i++)
-				tmp[i] = q[i];
-			if (q == p)
-				tmp[0] = first[0];
-			v = read_be(tmp, nb, mask);
-			if (v >= pow10_9[frac0x])
-				return -1;
-			put_digits(text + n, v, frac0x);
-			nonzero |= v != 0;
-			n += frac0x;
+		for (k = nint; k < ngroups; k++) {
+			put_digits(text + n, g[k], width[k]);
+			n += width[k];
 		}
 	}
 	/* A negative zero is printed as zero, as the server does. */
-	if (mask && nonzero)
+	if (mask && any) {
+		text[0] = '-';
 		binlog_buf_put(b, text, n);
-	else
+	} else {
 		binlog_buf_put(b, text + 1, n - 1);
+	}
 	return 0;
 }

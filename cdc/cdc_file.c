@@ -1,20 +1,26 @@
 /*
  * cdc_file.c: event-at-a-time reading of a binlog file through a sliding
- * window. gzread() reads plain files as they are, so one path serves both.
+ * window. A gzip file (it starts with 1f 8b) is read through zlib; any
+ * other file with read(2) straight into the window. (gzread() would read a
+ * plain file too, but through a buffer of its own: one more copy of every
+ * byte, a few percent of a whole decode.)
  */
 #include "cdc_file.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 /* Grown on demand for larger events; big enough that reads are few. */
 #define WINDOW ((size_t)64 << 10)
 
 struct cdc_file {
-	gzFile gz;
+	gzFile gz; /* gzip input, or NULL */
+	int fd;    /* plain input (or -1), and gz's until gzdopen owns it */
 	char *path;
 	const char *name;
 	uint8_t *buf;
@@ -29,6 +35,7 @@ static int fill(cdc_file_t *f, size_t need, binlog_err_t *err)
 {
 	/* Make buf[start, start + need) available, reading as needed. */
 	while (f->end - f->start < need && !f->eof) {
+		size_t want;
 		int n;
 		if (f->start > 0 && (f->cap - f->end < need || f->start >= f->cap / 2)) {
 			memmove(f->buf, f->buf + f->start, f->end - f->start);
@@ -46,15 +53,28 @@ static int fill(cdc_file_t *f, size_t need, binlog_err_t *err)
 			f->buf = nb;
 			f->cap = f->start + need;
 		}
-		n = gzread(f->gz, f->buf + f->end,
-			   (unsigned)((f->cap - f->end) > (1u << 30) ? (1u << 30) : (f->cap - f->end)));
-		if (n < 0) {
-			int zerr;
-			const char *m = gzerror(f->gz, &zerr);
-			binlog_err_set(err, BINLOG_E_IO, "%s: read error at %llu: %s", f->path,
-				       (unsigned long long)(f->base + f->end),
-				       zerr == Z_ERRNO ? strerror(errno) : m);
-			return -1;
+		want = (f->cap - f->end) > (1u << 30) ? (1u << 30) : (f->cap - f->end);
+		if (f->gz) {
+			n = gzread(f->gz, f->buf + f->end, (unsigned)want);
+			if (n < 0) {
+				int zerr;
+				const char *m = gzerror(f->gz, &zerr);
+				binlog_err_set(err, BINLOG_E_IO, "%s: read error at %llu: %s",
+					       f->path, (unsigned long long)(f->base + f->end),
+					       zerr == Z_ERRNO ? strerror(errno) : m);
+				return -1;
+			}
+		} else {
+			ssize_t r = read(f->fd, f->buf + f->end, want);
+			if (r < 0) {
+				if (errno == EINTR)
+					continue;
+				binlog_err_set(err, BINLOG_E_IO, "%s: read error at %llu: %s",
+					       f->path, (unsigned long long)(f->base + f->end),
+					       strerror(errno));
+				return -1;
+			}
+			n = (int)r;
 		}
 		if (n == 0)
 			f->eof = 1;
@@ -67,12 +87,15 @@ cdc_file_t *cdc_file_open(const char *path, binlog_err_t *err)
 {
 	cdc_file_t *f = calloc(1, sizeof(*f));
 	const char *slash;
+	uint8_t magic[2];
+	ssize_t m;
 	int r;
 
 	if (!f) {
 		binlog_err_set(err, BINLOG_E_NOMEM, NULL);
 		return NULL;
 	}
+	f->fd = -1;
 	f->path = strdup(path);
 	f->buf = malloc(WINDOW);
 	if (!f->path || !f->buf) {
@@ -82,15 +105,24 @@ cdc_file_t *cdc_file_open(const char *path, binlog_err_t *err)
 	f->cap = WINDOW;
 	slash = strrchr(f->path, '/');
 	f->name = slash ? slash + 1 : f->path;
-	f->gz = gzopen(path, "rb");
-	if (!f->gz) {
+	errno = 0;
+	f->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (f->fd < 0) {
 		binlog_err_set(err, BINLOG_E_IO, "%s: %s", path,
 			       errno ? strerror(errno) : "cannot open");
 		goto fail;
 	}
-	/* Reads of a window or more bypass zlib's buffer (plain files), so
-	 * a small one costs nothing and keeps an open cheap. */
-	gzbuffer(f->gz, 32 * 1024);
+	/* A pipe cannot be peeked at: zlib tells gzip from plain as it reads. */
+	m = pread(f->fd, magic, 2, 0);
+	if (m < 0 || (m == 2 && magic[0] == 0x1f && magic[1] == 0x8b)) {
+		f->gz = gzdopen(f->fd, "rb");
+		if (!f->gz) {
+			binlog_err_set(err, BINLOG_E_NOMEM, "%s: no memory for zlib", path);
+			goto fail;
+		}
+		f->fd = -1; /* gzclose closes it */
+		gzbuffer(f->gz, 32 * 1024);
+	}
 	r = fill(f, BINLOG_MAGIC_LEN, err);
 	if (r < 0)
 		goto fail;
@@ -111,6 +143,8 @@ void cdc_file_close(cdc_file_t *f)
 		return;
 	if (f->gz)
 		gzclose(f->gz);
+	if (f->fd >= 0)
+		close(f->fd);
 	free(f->buf);
 	free(f->path);
 	free(f);

@@ -66,7 +66,12 @@ static void put_text(cdc_writer_t *w, const binlog_charset_t *cs, const uint8_t 
 
 	if (cs) {
 		binlog_buf_putc(b, '"');
-		w->invalid_text += binlog_charset_to_json(b, w->conv, cs, s, n);
+		/* UTF-8 (utf8mb4, utf8mb3), by far the most common, without the
+		 * charset dispatch: binlog_charset_to_json does the same. */
+		if (cs->kind == BINLOG_CS_UTF8)
+			w->invalid_text += binlog_jw_utf8_body(b, s, n);
+		else
+			w->invalid_text += binlog_charset_to_json(b, w->conv, cs, s, n);
 		binlog_buf_putc(b, '"');
 	} else if (binlog_utf8_valid(s, n)) {
 		binlog_jw_utf8(b, s, n);
@@ -249,7 +254,8 @@ binlog_errcode_t cdc_writer_image(cdc_writer_t *w, const schema_table_t *st, bin
 	int stash = img->rows->kind == BINLOG_ROWS_PARTIAL_UPDATE && img->which == BINLOG_IMAGE_BEFORE;
 	uint32_t col, ndiff = 0;
 	binlog_value_t v;
-	int first = 1, r;
+	uint8_t sep = '{';
+	int r;
 
 	if (stash) {
 		if (w->jb_cap < bt->njson) {
@@ -270,16 +276,24 @@ binlog_errcode_t cdc_writer_image(cdc_writer_t *w, const schema_table_t *st, bin
 		w->diffs_cap = bt->njson;
 	}
 	binlog_buf_reset(b);
-	binlog_buf_lit(b, "{\"data\":{");
+	/* The object's '{' goes out with the first key, as the separator the
+	 * later ones get a ',' for: one small write per column. */
+	binlog_buf_lit(b, "{\"data\":");
 	while ((r = binlog_image_next(img, &col, &v, err)) > 0) {
 		const schema_column_t *sc = &st->cols[col];
 		int diff = 0;
 		binlog_errcode_t rc;
+		uint8_t *o;
 
-		if (!first)
-			binlog_buf_putc(b, ',');
-		first = 0;
-		binlog_buf_put(b, sc->key, sc->key_len);
+		if (sc->key_len <= 16 && (o = binlog_buf_space(b, sc->key_len + 1))) {
+			o[0] = sep;
+			binlog_jw_copy16(o + 1, (const uint8_t *)sc->key, sc->key_len);
+			binlog_buf_commit(b, sc->key_len + 1);
+		} else {
+			binlog_buf_putc(b, sep);
+			binlog_buf_put(b, sc->key, sc->key_len);
+		}
+		sep = ',';
 		rc = put_value(w, bt, sc, col, &v, &diff, err);
 		if (rc != BINLOG_OK) {
 			char m[BINLOG_ERR_MSG_MAX];
@@ -299,6 +313,8 @@ binlog_errcode_t cdc_writer_image(cdc_writer_t *w, const schema_table_t *st, bin
 	}
 	if (r < 0)
 		return err ? err->code : BINLOG_E_BAD_VALUE;
+	if (sep == '{')
+		binlog_buf_putc(b, '{'); /* no column in the image */
 	binlog_buf_lit(b, "},\"op\":\"");
 	binlog_buf_put(b, op, 2);
 	binlog_buf_putc(b, '"');
