@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "binlog_gtid.h"
 
@@ -349,22 +348,23 @@ static binlog_errcode_t fde_parse(binlog_decoder_t *d, const uint8_t *buf, size_
 }
 
 /*
- * CRC32 of an event's bytes. A server sets LOG_EVENT_BINLOG_IN_USE_F in
- * the FORMAT_DESCRIPTION of the file it is writing and clears it in place
- * when it closes the file, without recomputing the checksum: the checksum
- * is defined over the event with that flag clear.
+ * CRC32 of an event's bytes (binlog_crc32.c). A server sets
+ * LOG_EVENT_BINLOG_IN_USE_F in the FORMAT_DESCRIPTION of the file it is
+ * writing and clears it in place when it closes the file, without
+ * recomputing the checksum: the checksum is defined over the event with
+ * that flag clear.
  */
 static uint32_t event_crc(const uint8_t *buf, size_t n)
 {
-	uLong c;
+	uint32_t c;
 	uint8_t flags0;
 
 	if (buf[4] != BINLOG_FORMAT_DESCRIPTION_EVENT)
-		return (uint32_t)crc32(0, buf, (uInt)n);
+		return binlog__crc32(0, buf, (uint64_t)n);
 	flags0 = buf[17] & (uint8_t)~BINLOG_LOG_EVENT_BINLOG_IN_USE_F;
-	c = crc32(0, buf, 17);
-	c = crc32(c, &flags0, 1);
-	return (uint32_t)crc32(c, buf + 18, (uInt)(n - 18));
+	c = binlog__crc32(0, buf, 17);
+	c = binlog__crc32(c, &flags0, 1);
+	return binlog__crc32(c, buf + 18, (uint64_t)(n - 18));
 }
 
 binlog_errcode_t binlog_decoder_feed(binlog_decoder_t *d, const uint8_t *buf, size_t len,
@@ -403,7 +403,7 @@ binlog_errcode_t binlog_decoder_feed(binlog_decoder_t *d, const uint8_t *buf, si
 	} else if (d->checksum == BINLOG_CHECKSUM_UNDEF && len >= BINLOG_HEADER_LEN + 4) {
 		/* Before any FDE (a replication stream's artificial ROTATE):
 		 * the checksum is there if it matches. */
-		crc = (uint32_t)crc32(0, buf, (uInt)(len - 4)) == binlog_le32(buf + len - 4);
+		crc = binlog__crc32(0, buf, (uint64_t)(len - 4)) == binlog_le32(buf + len - 4);
 	}
 	if (crc) {
 		if (len < BINLOG_HEADER_LEN + 4)

@@ -32,6 +32,10 @@ binlog_errcode_t binlog__maria_inflate(const uint8_t *p, size_t n, size_t max,
 binlog_errcode_t binlog__maria_column_inflate(const uint8_t *p, size_t n, size_t max,
 					      binlog_buf_t *out, binlog_err_t *err);
 
+/* CRC32 (zlib's polynomial and conventions: crc32(0, ...) starts, a
+ * result continues), with carry-less multiplication where the CPU has it. */
+uint32_t binlog__crc32(uint32_t crc, const uint8_t *p, size_t n);
+
 /* zstd frame(s) to out, at most max bytes. */
 binlog_errcode_t binlog__zstd_inflate(const uint8_t *p, size_t n, size_t expect,
 				      size_t max, binlog_buf_t *out, binlog_err_t *err);
