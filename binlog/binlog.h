@@ -111,7 +111,8 @@ typedef struct binlog_column {
 	uint8_t flags;       /* BINLOG_COL_* */
 	uint8_t geom_type;   /* GEOMETRY_TYPE metadata, 0 when absent */
 	uint16_t meta;       /* type metadata, decoded (see binlog_table.c) */
-	uint16_t length;     /* STRING/ENUM/SET: declared byte length */
+	uint16_t length;     /* STRING/ENUM/SET: declared byte length;
+			      * NEWDECIMAL: storage bytes */
 	uint32_t collation;  /* 0 when the binlog does not say */
 	uint32_t vector_dim; /* VECTOR_DIMENSIONALITY, 0 when absent */
 	uint16_t pk_prefix;  /* PRIMARY_KEY_WITH_PREFIX length, 0 = whole */

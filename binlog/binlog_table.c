@@ -42,6 +42,8 @@
 #include "binlog_int.h"
 
 #include <stdlib.h>
+
+#include "binlog_decimal.h"
 #include <string.h>
 
 struct table_priv {
@@ -181,6 +183,7 @@ static binlog_errcode_t column_meta(binlog_column_t *c, uint32_t i, const uint8_
 		c->meta = (uint16_t)(m[0] << 8 | m[1]);
 		if (m[0] < 1 || m[0] > 65 || m[1] > 38 || m[1] > m[0])
 			goto bad;
+		c->length = (uint16_t)binlog_decimal_size(m[0], m[1]);
 		break;
 	case BINLOG_TYPE_STRING:
 	case BINLOG_TYPE_ENUM:

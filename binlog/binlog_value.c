@@ -404,7 +404,7 @@ binlog_errcode_t binlog_value_read(const binlog_column_t *c, binlog_cur_t *cur,
 		size_t sz;
 		v->prec = (uint8_t)(c->meta >> 8);
 		v->scale = (uint8_t)(c->meta & 0xff);
-		sz = binlog_decimal_size(v->prec, v->scale);
+		sz = c->length; /* binlog_decimal_size, computed with the table */
 		if (!binlog_cur_bytes(cur, sz, &v->s))
 			return short_read(err, sz, cur);
 		v->n = sz;
