@@ -20,6 +20,8 @@ binlog_errcode_t cdc_writer_init(cdc_writer_t *w, size_t max_record)
 	binlog_buf_init(&w->rec, max_record);
 	binlog_buf_init(&w->tmp, max_record);
 	binlog_buf_init(&w->file, 0);
+	binlog_buf_init(&w->tail, 0);
+	w->out = &w->rec;
 	w->conv = binlog_csconv_new();
 	return w->conv ? BINLOG_OK : BINLOG_E_NOMEM;
 }
@@ -29,6 +31,7 @@ void cdc_writer_free(cdc_writer_t *w)
 	binlog_buf_free(&w->rec);
 	binlog_buf_free(&w->tmp);
 	binlog_buf_free(&w->file);
+	binlog_buf_free(&w->tail);
 	binlog_csconv_free(w->conv);
 	free(w->jb);
 	free(w->diffs);
@@ -40,12 +43,14 @@ void cdc_writer_set_file(cdc_writer_t *w, const char *name)
 	binlog_buf_reset(&w->file);
 	binlog_buf_lit(&w->file, ",\"file\":");
 	binlog_jw_utf8(&w->file, (const uint8_t *)name, strlen(name));
+	w->tail_ok = 0;
 }
 
 void cdc_writer_begin_txn(cdc_writer_t *w, const binlog_gtid_t *g, int64_t ts_ms)
 {
 	w->txn_len = 0;
 	w->ts_ms = ts_ms;
+	w->tail_ok = 0;
 	if (g && g->kind != BINLOG_GTID_NONE) {
 		char t[BINLOG_GTID_TEXT_MAX];
 		size_t n = binlog_gtid_format(g, t, sizeof(t));
@@ -62,7 +67,7 @@ void cdc_writer_begin_txn(cdc_writer_t *w, const binlog_gtid_t *g, int64_t ts_ms
  * else as "base64:..." so no byte is lost. */
 static void put_text(cdc_writer_t *w, const binlog_charset_t *cs, const uint8_t *s, size_t n)
 {
-	binlog_buf_t *b = &w->rec;
+	binlog_buf_t *b = w->out;
 
 	if (cs) {
 		binlog_buf_putc(b, '"');
@@ -93,7 +98,7 @@ static binlog_errcode_t put_value(cdc_writer_t *w, const binlog_table_t *bt,
 				  int *diff, binlog_err_t *err)
 {
 	const binlog_column_t *c = &bt->cols[ci];
-	binlog_buf_t *b = &w->rec;
+	binlog_buf_t *b = w->out;
 	binlog_errcode_t rc;
 
 	switch (v->kind) {
@@ -246,10 +251,53 @@ static binlog_errcode_t put_value(cdc_writer_t *w, const binlog_table_t *bt,
 	return BINLOG_OK;
 }
 
-binlog_errcode_t cdc_writer_image(cdc_writer_t *w, const schema_table_t *st, binlog_image_t *img,
-				  const char *op, uint64_t seq, uint64_t pos, binlog_err_t *err)
+/* ,"seq":N with N counted up from the previous one when it follows it. */
+static void put_seq(cdc_writer_t *w, binlog_buf_t *b, uint64_t seq)
 {
-	binlog_buf_t *b = &w->rec;
+	char *t = w->seq_txt;
+	int i;
+
+	if (w->seq_len && seq == w->seq_prev + 1) {
+		for (i = w->seq_len - 1; i >= 0 && t[i] == '9'; i--)
+			t[i] = '0';
+		if (i >= 0)
+			t[i]++;
+		else /* 99..9 + 1: one more digit */
+			w->seq_len = (uint8_t)binlog_u64_to_dec(seq, t);
+	} else {
+		w->seq_len = (uint8_t)binlog_u64_to_dec(seq, t);
+	}
+	w->seq_prev = seq;
+	binlog_buf_lit(b, ",\"seq\":");
+	binlog_jw_put(b, t, w->seq_len);
+}
+
+/* ,"ts_ms":N,"file":"...","pos":N, rebuilt only when one of them moves. */
+static void put_tail(cdc_writer_t *w, binlog_buf_t *b, uint64_t pos)
+{
+	if (!w->tail_ok || w->tail_pos != pos) {
+		if (!w->tail_ok) {
+			binlog_buf_reset(&w->tail);
+			binlog_buf_lit(&w->tail, ",\"ts_ms\":");
+			binlog_jw_i64(&w->tail, w->ts_ms);
+			binlog_buf_put(&w->tail, w->file.data, w->file.len);
+			binlog_buf_lit(&w->tail, ",\"pos\":");
+			w->tail_pos_at = w->tail.len;
+		}
+		w->tail.len = w->tail_pos_at;
+		binlog_jw_u64(&w->tail, pos);
+		w->tail_pos = pos;
+		w->tail_ok = !w->tail.failed;
+	}
+	binlog_buf_put(b, w->tail.data, w->tail.len);
+}
+
+binlog_errcode_t cdc_writer_image(cdc_writer_t *w, binlog_buf_t *out, const schema_table_t *st,
+				  binlog_image_t *img, const char *op, uint64_t seq, uint64_t pos,
+				  binlog_err_t *err)
+{
+	binlog_buf_t *b;
+	size_t start;
 	const binlog_table_t *bt = img->table;
 	int stash = img->rows->kind == BINLOG_ROWS_PARTIAL_UPDATE && img->which == BINLOG_IMAGE_BEFORE;
 	uint32_t col, ndiff = 0;
@@ -275,7 +323,12 @@ binlog_errcode_t cdc_writer_image(cdc_writer_t *w, const schema_table_t *st, bin
 		w->diffs = p;
 		w->diffs_cap = bt->njson;
 	}
-	binlog_buf_reset(b);
+	if (!out) {
+		out = &w->rec;
+		binlog_buf_reset(out);
+	}
+	w->out = b = out;
+	start = b->len;
 	/* The object's '{' goes out with the first key, as the separator the
 	 * later ones get a ',' for: one small write per column. */
 	binlog_buf_lit(b, "{\"data\":");
@@ -298,6 +351,8 @@ binlog_errcode_t cdc_writer_image(cdc_writer_t *w, const schema_table_t *st, bin
 		if (rc != BINLOG_OK) {
 			char m[BINLOG_ERR_MSG_MAX];
 			snprintf(m, sizeof(m), "%s", err ? err->msg : "");
+			b->len = start;
+			b->failed = 0;
 			return binlog__err_where(err, img->rows->where, rc,
 						 "table %s, column %u (%.*s), %s image at %llu: %s",
 						 st->qualified, col + 1, (int)sc->key_len - 1, sc->key,
@@ -311,8 +366,11 @@ binlog_errcode_t cdc_writer_image(cdc_writer_t *w, const schema_table_t *st, bin
 		if (diff && ndiff < w->diffs_cap)
 			w->diffs[ndiff++] = col;
 	}
-	if (r < 0)
+	if (r < 0) {
+		b->len = start;
+		b->failed = 0;
 		return err ? err->code : BINLOG_E_BAD_VALUE;
+	}
 	if (sep == '{')
 		binlog_buf_putc(b, '{'); /* no column in the image */
 	binlog_buf_lit(b, "},\"op\":\"");
@@ -320,13 +378,8 @@ binlog_errcode_t cdc_writer_image(cdc_writer_t *w, const schema_table_t *st, bin
 	binlog_buf_putc(b, '"');
 	binlog_buf_put(b, st->ident, st->ident_len);
 	binlog_buf_put(b, w->txn, w->txn_len);
-	binlog_buf_lit(b, ",\"seq\":");
-	binlog_jw_u64(b, seq);
-	binlog_buf_lit(b, ",\"ts_ms\":");
-	binlog_jw_i64(b, w->ts_ms);
-	binlog_buf_put(b, w->file.data, w->file.len);
-	binlog_buf_lit(b, ",\"pos\":");
-	binlog_jw_u64(b, pos);
+	put_seq(w, b, seq);
+	put_tail(w, b, pos);
 	if (ndiff) {
 		binlog_buf_lit(b, ",\"json_diff\":[");
 		for (uint32_t k = 0; k < ndiff; k++) {
@@ -338,9 +391,12 @@ binlog_errcode_t cdc_writer_image(cdc_writer_t *w, const schema_table_t *st, bin
 		binlog_buf_putc(b, ']');
 	}
 	binlog_buf_putc(b, '}');
-	if (b->failed)
+	if (b->failed) {
+		b->len = start;
+		b->failed = 0;
 		return binlog__err_where(err, img->rows->where, BINLOG_E_LIMIT,
 					 "table %s: record larger than the %zu-byte limit, or out of memory",
 					 st->qualified, b->max);
+	}
 	return BINLOG_OK;
 }

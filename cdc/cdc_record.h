@@ -37,6 +37,19 @@ typedef struct cdc_writer {
 	uint32_t jb_cap;
 	uint32_t *diffs;           /* columns written as JSON diffs */
 	uint32_t diffs_cap;
+	binlog_buf_t *out;         /* where the record being built goes */
+
+	/* Parts of a record that change per transaction or per event,
+	 * formatted once: ,"ts_ms":N,"file":"...","pos":N */
+	binlog_buf_t tail;
+	size_t tail_pos_at;        /* where the position starts in tail */
+	uint64_t tail_pos;
+	int tail_ok;               /* 0: rebuild */
+	/* The last sequence's digits: consecutive sequences (the records of
+	 * a transaction) are counted up in place. */
+	char seq_txt[24];
+	uint8_t seq_len;
+	uint64_t seq_prev;
 	uint64_t invalid_text;     /* text bytes replaced by U+FFFD */
 } cdc_writer_t;
 
@@ -51,11 +64,13 @@ void cdc_writer_set_file(cdc_writer_t *w, const char *name);
 void cdc_writer_begin_txn(cdc_writer_t *w, const binlog_gtid_t *g, int64_t ts_ms);
 
 /*
- * Format one row image as a complete record in w->rec (reset first).
- * Consumes the image. `op` is "+I", "-U", "+U" or "-D"; `pos` the position
- * of the rows event. Returns 0 or an error naming the table and column.
+ * Format one row image as a complete record appended to `out` (a sink's
+ * buffer, so the record needs no copy), or, when out is NULL, as the whole
+ * of w->rec. Consumes the image. `op` is "+I", "-U", "+U" or "-D"; `pos`
+ * the position of the rows event. Returns 0, or an error naming the table
+ * and column; out is then as it was before the call.
  */
-binlog_errcode_t cdc_writer_image(cdc_writer_t *w, const schema_table_t *st,
+binlog_errcode_t cdc_writer_image(cdc_writer_t *w, binlog_buf_t *out, const schema_table_t *st,
 				  binlog_image_t *img, const char *op, uint64_t seq, uint64_t pos,
 				  binlog_err_t *err);
 

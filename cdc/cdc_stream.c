@@ -94,6 +94,8 @@ static binlog_errcode_t emit(cdc_stream_t *s, const schema_table_t *st, binlog_r
 	binlog_errcode_t rc;
 	uint64_t seq;
 	sink_record_t r;
+	binlog_buf_t *out;
+	size_t start;
 
 	if ((rc = binlog_rows_image(rows, which, &img, err)) != BINLOG_OK)
 		return rc;
@@ -102,16 +104,23 @@ static binlog_errcode_t emit(cdc_stream_t *s, const schema_table_t *st, binlog_r
 				  (unsigned long long)ev->offset);
 		return rc;
 	}
-	if ((rc = cdc_writer_image(&s->w, st, &img, op, seq, ev->offset, err)) != BINLOG_OK)
+	/* Straight into the sink's buffer when it has one: no copy. */
+	out = sink_inplace(s->sink);
+	start = out ? out->len : 0;
+	if ((rc = cdc_writer_image(&s->w, out, st, &img, op, seq, ev->offset, err)) != BINLOG_OK)
 		return rc;
-	r.value = s->w.rec.data;
-	r.value_len = s->w.rec.len;
+	if (!out)
+		out = &s->w.rec;
+	r.value = out->data + start;
+	r.value_len = out->len - start;
 	r.key = NULL;
 	r.key_len = 0;
 	r.seq = seq;
 	r.op = op;
 	r.ts_ms = s->w.ts_ms;
 	s->stats.records++;
+	if (out != &s->w.rec)
+		return s->sink->ops->write_inplace(s->sink, &r, err);
 	return sink_write(s->sink, &r, err);
 }
 

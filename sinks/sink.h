@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "binlog_buf.h"
 #include "binlog_err.h"
 
 typedef struct sink_record {
@@ -38,6 +39,15 @@ typedef struct sink_ops {
 	binlog_errcode_t (*flush)(sink_t *s, binlog_err_t *err);
 	/* Release; does not flush. */
 	void (*close)(sink_t *s);
+	/*
+	 * Optional, for sinks that store a record as its bytes: the buffer
+	 * the next record may be formatted straight into, saving a copy of
+	 * every record. The caller appends the record to it, then calls
+	 * write_inplace with r->value pointing at what it appended. NULL
+	 * (either hook): use write.
+	 */
+	binlog_buf_t *(*inplace)(sink_t *s);
+	binlog_errcode_t (*write_inplace)(sink_t *s, const sink_record_t *r, binlog_err_t *err);
 } sink_ops_t;
 
 struct sink {
@@ -52,6 +62,12 @@ static inline binlog_errcode_t sink_write(sink_t *s, const sink_record_t *r, bin
 static inline binlog_errcode_t sink_flush(sink_t *s, binlog_err_t *err)
 {
 	return s->ops->flush(s, err);
+}
+
+/* The buffer to build the next record in, or NULL (see sink_ops_t). */
+static inline binlog_buf_t *sink_inplace(sink_t *s)
+{
+	return s->ops->inplace && s->ops->write_inplace ? s->ops->inplace(s) : NULL;
 }
 
 static inline void sink_close(sink_t *s)

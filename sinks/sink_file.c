@@ -60,6 +60,25 @@ static binlog_errcode_t file_write(sink_t *s, const sink_record_t *r, binlog_err
 	return BINLOG_OK;
 }
 
+static binlog_buf_t *file_inplace(sink_t *s)
+{
+	return &((sink_file_t *)s)->buf;
+}
+
+/* The record is already at the end of the buffer: end its line. */
+static binlog_errcode_t file_write_inplace(sink_t *s, const sink_record_t *r, binlog_err_t *err)
+{
+	sink_file_t *f = (sink_file_t *)s;
+
+	(void)r;
+	binlog_buf_putc(&f->buf, '\n');
+	if (f->buf.failed)
+		return binlog_err_set(err, BINLOG_E_NOMEM, "file sink: no memory for a record");
+	if (f->buf.len >= FLUSH_AT)
+		return drain(f, err);
+	return BINLOG_OK;
+}
+
 static binlog_errcode_t file_flush(sink_t *s, binlog_err_t *err)
 {
 	sink_file_t *f = (sink_file_t *)s;
@@ -78,7 +97,8 @@ static void file_close(sink_t *s)
 	free(f);
 }
 
-static const sink_ops_t file_ops = {"file", file_write, file_flush, file_close};
+static const sink_ops_t file_ops = {"file",     file_write,   file_flush,
+				    file_close, file_inplace, file_write_inplace};
 
 sink_t *sink_file_new(int fd, int fsync_on_flush)
 {
