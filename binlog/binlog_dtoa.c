@@ -840,23 +840,49 @@ static size_t put_exp(char *p, int x)
  */
 static size_t format(char *out, int neg, uint64_t m, int e10)
 {
-	char tmp[48];
+	char tmp[56];
 	const char *d;
 	char *p = out + neg;
 	uint64_t hi = m / 100000000;
 	int n, pt;
 
 	out[0] = '-'; /* overwritten when positive */
-	tmp[0] = (char)('0' + hi / 100000000);
-	put8(tmp + 1, (uint32_t)(hi % 100000000));
-	put8(tmp + 9, (uint32_t)(m % 100000000));
-	memset(tmp + 17, '0', sizeof(tmp) - 17);
+	/* 8 bytes of '0' before the 17 digit positions, so the 8-byte loads
+	 * of the trailing-zero count below never start before tmp */
+	memset(tmp, '0', 8);
+	tmp[8] = (char)('0' + hi / 100000000);
+	put8(tmp + 9, (uint32_t)(hi % 100000000));
+	put8(tmp + 17, (uint32_t)(m % 100000000));
+	memset(tmp + 25, '0', sizeof(tmp) - 25);
 	n = digit_count(m);
-	d = tmp + 17 - n;
-	while (d[n - 1] == '0') { /* only a 10^(k+1) multiple has any */
+	d = tmp + 25 - n;
+	/*
+	 * Drop trailing zeros (a short decimal such as 405.03 comes with a
+	 * dozen), eight digits at a time: in a little-endian load the last
+	 * digit is the most significant byte, so the count of leading zero
+	 * bytes after removing '0' is the count of trailing '0' digits. The
+	 * first digit is not '0', so this stops within n.
+	 */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	for (;;) {
+		uint64_t w;
+		memcpy(&w, d + n - 8, 8);
+		w ^= 0x3030303030303030ULL;
+		if (w) {
+			int z = __builtin_clzll(w) >> 3;
+			n -= z;
+			e10 += z;
+			break;
+		}
+		n -= 8;
+		e10 += 8;
+	}
+#else
+	while (d[n - 1] == '0') {
 		n--;
 		e10++;
 	}
+#endif
 	pt = n + e10; /* the decimal point sits after digit pt */
 
 	if (n <= pt && pt <= 21) {
