@@ -266,18 +266,6 @@ binlog_errcode_t binlog_rows_image(binlog_rows_t *rows, int which,
 				   binlog_image_t *img, binlog_err_t *err);
 
 /*
- * Next column present in the image: sets *col (its index in the table)
- * and *v. Returns 1, 0 when the image is done (the rows cursor then points
- * past it), or -1 with *err filled.
- */
-int binlog_image_next(binlog_image_t *img, uint32_t *col, binlog_value_t *v,
-		      binlog_err_t *err);
-
-/* Consume what is left of an image without looking at the values.
- * Returns 0 or an error code. */
-binlog_errcode_t binlog_image_skip(binlog_image_t *img, binlog_err_t *err);
-
-/*
  * Read one value of column `c` from `cur`, the way it is packed in a row
  * image (not NULL; the caller has checked the null bit). `scratch` receives
  * inflated bytes of MariaDB compressed columns (the value then points into
@@ -287,6 +275,59 @@ binlog_errcode_t binlog_value_read(const binlog_column_t *c, binlog_cur_t *cur,
 				   int partial_json, binlog_buf_t *scratch,
 				   size_t max_inflated, binlog_value_t *v,
 				   binlog_err_t *err);
+
+/* Internal: the error of a value that did not read, with its table,
+ * column and image. Returns -1. */
+int binlog__image_error(const binlog_image_t *img, uint32_t i, binlog_errcode_t rc,
+			binlog_err_t *err) __attribute__((cold));
+
+static inline int binlog__bit(const uint8_t *map, uint32_t i)
+{
+	return (map[i >> 3] >> (i & 7)) & 1;
+}
+
+/*
+ * Next column present in the image: sets *col (its index in the table)
+ * and *v. Returns 1, 0 when the image is done (the rows cursor then points
+ * past it), or -1 with *err filled. Inline: it runs once per column of
+ * every row, and is only the bitmap tests around binlog_value_read.
+ */
+static inline int binlog_image_next(binlog_image_t *img, uint32_t *col, binlog_value_t *v,
+				    binlog_err_t *err)
+{
+	const binlog_rows_t *rows = img->rows;
+	uint32_t i = img->col, ncols = rows->ncols, k;
+	const binlog_column_t *c;
+	binlog_errcode_t rc;
+	int partial;
+
+	while (i < ncols && !binlog__bit(img->present, i))
+		i++;
+	if (i >= ncols) {
+		img->col = i;
+		img->rows->data.p = img->cur.p;
+		return 0;
+	}
+	img->col = i + 1;
+	*col = i;
+	k = img->k++;
+	if (binlog__bit(img->nulls, k)) {
+		v->kind = BINLOG_V_NULL;
+		return 1;
+	}
+	c = &img->table->cols[i];
+	partial = img->partial && c->type == BINLOG_TYPE_JSON &&
+		  binlog__bit(img->partial, c->json_index);
+	rc = binlog_value_read(c, &img->cur, partial, rows->scratch, rows->max_inflated, v, err);
+	if (rc != BINLOG_OK)
+		return binlog__image_error(img, i, rc, err);
+	return 1;
+}
+
+/* Consume what is left of an image without looking at the values.
+ * Returns 0 or an error code. */
+binlog_errcode_t binlog_image_skip(binlog_image_t *img, binlog_err_t *err);
+
 
 /* ------------------------------------------------------------------ */
 /* Events                                                              */

@@ -742,7 +742,7 @@ static binlog_errcode_t render_container(jctx_t *ctx, uint8_t type, binlog_cur_t
 	binlog_cur_t ev;
 	const uint8_t *key = NULL;
 	size_t klen = 0;
-	uint8_t et;
+	uint8_t et = 0;
 	binlog_errcode_t rc;
 
 	rc = enter(ctx);

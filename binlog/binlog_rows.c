@@ -23,10 +23,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-static inline int bit(const uint8_t *map, uint32_t i)
-{
-	return (map[i >> 3] >> (i & 7)) & 1;
-}
 
 binlog_errcode_t binlog__err_where(binlog_err_t *err, const binlog_where_t *w,
 				   binlog_errcode_t code, const char *fmt, ...)
@@ -100,7 +96,7 @@ short_:
 /* The error of a value that did not read, with its table, column and
  * image. Out of line (and cold) so that binlog_image_next, which runs
  * once per column, carries no buffer or spill for it. */
-static __attribute__((noinline, cold)) int value_error(const binlog_image_t *img, uint32_t i,
+int binlog__image_error(const binlog_image_t *img, uint32_t i,
 						       binlog_errcode_t rc, binlog_err_t *err)
 {
 	const binlog_column_t *c = &img->table->cols[i];
@@ -115,36 +111,6 @@ static __attribute__((noinline, cold)) int value_error(const binlog_image_t *img
 			  c->name.len ? c->name.p : "", c->name.len ? "`" : "", tn ? tn : "?",
 			  img->which ? "after" : "before", (unsigned long long)img->pos, detail);
 	return -1;
-}
-
-int binlog_image_next(binlog_image_t *img, uint32_t *col, binlog_value_t *v, binlog_err_t *err)
-{
-	const binlog_rows_t *rows = img->rows;
-	uint32_t i = img->col, ncols = rows->ncols, k;
-	const binlog_column_t *c;
-	binlog_errcode_t rc;
-	int partial;
-
-	while (i < ncols && !bit(img->present, i))
-		i++;
-	if (i >= ncols) {
-		img->col = i;
-		img->rows->data.p = img->cur.p;
-		return 0;
-	}
-	img->col = i + 1;
-	*col = i;
-	k = img->k++;
-	if (bit(img->nulls, k)) {
-		v->kind = BINLOG_V_NULL;
-		return 1;
-	}
-	c = &img->table->cols[i];
-	partial = img->partial && c->type == BINLOG_TYPE_JSON && bit(img->partial, c->json_index);
-	rc = binlog_value_read(c, &img->cur, partial, rows->scratch, rows->max_inflated, v, err);
-	if (rc != BINLOG_OK)
-		return value_error(img, i, rc, err);
-	return 1;
 }
 
 binlog_errcode_t binlog_image_skip(binlog_image_t *img, binlog_err_t *err)
