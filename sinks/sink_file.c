@@ -97,8 +97,14 @@ static void file_close(sink_t *s)
 	free(f);
 }
 
-static const sink_ops_t file_ops = {"file",     file_write,   file_flush,
-				    file_close, file_inplace, file_write_inplace};
+static const sink_ops_t file_ops = {
+	.name = "file",
+	.write = file_write,
+	.flush = file_flush,
+	.close = file_close,
+	.inplace = file_inplace,
+	.write_inplace = file_write_inplace,
+};
 
 sink_t *sink_file_new(int fd, int fsync_on_flush)
 {

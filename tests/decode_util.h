@@ -68,7 +68,8 @@ static void du_close(sink_t *s)
 	(void)s;
 }
 
-static const sink_ops_t du_ops = {"test", du_write, du_flush, du_close};
+static const sink_ops_t du_ops = {
+	.name = "test", .write = du_write, .flush = du_flush, .close = du_close};
 
 static int du_exclude(void *ctx, const char *qualified)
 {
@@ -96,7 +97,7 @@ static inline du_result_t *du_decode_files(const char *const *paths, int npaths,
 		const uint8_t *p;
 		uint32_t n;
 		uint64_t off;
-		int k;
+		int k = 0;
 
 		if (!f) {
 			r->rc = r->err.code;

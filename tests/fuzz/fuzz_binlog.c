@@ -42,7 +42,8 @@ static void drop_close(sink_t *s)
 	(void)s;
 }
 
-static const sink_ops_t drop_ops = {"drop", drop_write, drop_flush, drop_close};
+static const sink_ops_t drop_ops = {
+	.name = "drop", .write = drop_write, .flush = drop_flush, .close = drop_close};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
