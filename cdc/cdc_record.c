@@ -289,7 +289,7 @@ static void put_tail(cdc_writer_t *w, binlog_buf_t *b, uint64_t pos)
 		w->tail_pos = pos;
 		w->tail_ok = !w->tail.failed;
 	}
-	binlog_buf_put(b, w->tail.data, w->tail.len);
+	binlog_jw_put(b, w->tail.data, w->tail.len);
 }
 
 binlog_errcode_t cdc_writer_image(cdc_writer_t *w, binlog_buf_t *out, const schema_table_t *st,
@@ -376,8 +376,8 @@ binlog_errcode_t cdc_writer_image(cdc_writer_t *w, binlog_buf_t *out, const sche
 	binlog_buf_lit(b, "},\"op\":\"");
 	binlog_buf_put(b, op, 2);
 	binlog_buf_putc(b, '"');
-	binlog_buf_put(b, st->ident, st->ident_len);
-	binlog_buf_put(b, w->txn, w->txn_len);
+	binlog_jw_put(b, st->ident, st->ident_len);
+	binlog_jw_put(b, w->txn, w->txn_len);
 	put_seq(w, b, seq);
 	put_tail(w, b, pos);
 	if (ndiff) {
