@@ -912,6 +912,47 @@ static size_t format(char *out, int neg, uint64_t m, int e10)
 	return (size_t)(p - out);
 }
 
+/*
+ * Most doubles a database holds are short decimals: prices, rates, two
+ * decimals. When v is k/100 as the division rounds it, for an integer k,
+ * the decimal k/100 reads back as v (an exact integer divided by 100,
+ * correctly rounded, is the double nearest to k/100). Below 1e12 the
+ * doubles that read back as v span less than 2e-4, so k/100 is the only
+ * decimal with at most two fraction digits among them, and a decimal
+ * with fewer significant digits has at most two fraction digits too: k/100
+ * with its trailing zeros dropped is the shortest text, and the closest.
+ * Returns its length, or 0 when v is not such a value (then the general
+ * search runs). Floats take the general path: a decimal rounded to double
+ * and then to float can differ from one rounded to float directly.
+ */
+static size_t short_decimal(double v, char *out)
+{
+	double a = v < 0 ? -v : v;
+	int64_t k;
+	uint64_t ip;
+	unsigned f;
+	size_t n = 0;
+
+	if (!(a >= 0.01 && a < 1e12))
+		return 0;
+	k = (int64_t)(a * 100.0 + 0.5);
+	if ((double)k / 100.0 != a)
+		return 0;
+	if (v < 0)
+		out[n++] = '-';
+	ip = (uint64_t)k / 100;
+	f = (unsigned)((uint64_t)k % 100);
+	n += binlog_u64_to_dec(ip, out + n);
+	out[n++] = '.';
+	if (f % 10 == 0) {
+		out[n++] = (char)('0' + f / 10);
+	} else {
+		memcpy(out + n, digit_pairs + 2 * f, 2);
+		n += 2;
+	}
+	return n;
+}
+
 size_t binlog_dtoa(double v, int single, char *out)
 {
 	uint64_t bits, c, m;
@@ -925,6 +966,11 @@ size_t binlog_dtoa(double v, int single, char *out)
 		 * infinite float (and converting it would be undefined). */
 		memcpy(out, "null", 4);
 		return 4;
+	}
+	if (!single) {
+		size_t n = short_decimal(v, out);
+		if (n)
+			return n;
 	}
 	neg = (int)(bits >> 63);
 	if (single) {

@@ -527,6 +527,34 @@ static void test_exact_decimals(void **state)
 	}
 }
 
+/* Two-decimal values (the fast path), at every magnitude up to and past
+ * its 1e12 bound, are shortest, closest and read back. */
+static void test_two_decimals(void **state)
+{
+	char err[ERR_LEN];
+	uint64_t st = 42;
+
+	(void)state;
+	for (int mag = 0; mag <= 16; mag++) {
+		uint64_t span = 1;
+		for (int i = 0; i < mag; i++)
+			span *= 10;
+		for (int i = 0; i < 20000; i++) {
+			uint64_t k = 1 + rnd(&st) % span;
+			double v = (double)k / 100.0;
+			must(check_value(v, 0, 1, 1, err), err);
+			must(check_value(-v, 0, 1, 1, err), err);
+		}
+	}
+	check_text(0.05, 0, "0.05");
+	check_text(12.5, 0, "12.5");
+	check_text(405.03, 0, "405.03");
+	check_text(-1.1, 0, "-1.1");
+	check_text(100.0, 0, "100.0");
+	check_text(999999999999.99, 0, "999999999999.99");
+	check_text(1e12, 0, "1000000000000.0");
+}
+
 /* Integers up to 2^53 are exact: their digits and ".0". */
 static void test_integers(void **state)
 {
@@ -613,6 +641,7 @@ int main(void)
 		cmocka_unit_test(test_fixed),
 		cmocka_unit_test(test_integers),
 		cmocka_unit_test(test_exact_decimals),
+		cmocka_unit_test(test_two_decimals),
 		cmocka_unit_test(test_every_exponent),
 		cmocka_unit_test(test_random_double),
 		cmocka_unit_test(test_random_float),
