@@ -57,33 +57,48 @@ static binlog_errcode_t zlib_inflate(const uint8_t *p, size_t n, size_t expect, 
 	return rc;
 }
 
+/* Both MariaDB forms start 0x8L: L (1..4) bytes of inflated length,
+ * big-endian, then the stream. `what` names the form in messages. */
+static binlog_errcode_t maria_header(const uint8_t *p, size_t n, size_t max, const char *what,
+				     size_t *len, size_t *hdr, binlog_err_t *err)
+{
+	unsigned lenlen = p[0] & 0x07;
+	uint64_t v;
+
+	if (lenlen < 1 || lenlen > 4 || n < 1 + lenlen)
+		return binlog_err_set(err, BINLOG_E_DECOMPRESS, "compressed %s: bad length-of-length %u",
+				      what, lenlen);
+	v = binlog_be(p + 1, lenlen);
+	if (v > max)
+		return binlog_err_set(err, BINLOG_E_LIMIT,
+				      "compressed %s announces %llu bytes, limit %zu", what,
+				      (unsigned long long)v, max);
+	*len = (size_t)v;
+	*hdr = 1 + lenlen;
+	return BINLOG_OK;
+}
+
 binlog_errcode_t binlog__maria_inflate(const uint8_t *p, size_t n, size_t max, binlog_buf_t *out,
 				       binlog_err_t *err)
 {
-	unsigned lenlen;
-	uint64_t len;
+	size_t len = 0, hdr = 0;
+	binlog_errcode_t rc;
 
 	if (n < 1 || (p[0] & 0xe0) != 0x80)
 		return binlog_err_set(err, BINLOG_E_DECOMPRESS,
 				      "compressed event: header byte 0x%02x is not 0x8L",
 				      n ? p[0] : 0);
-	lenlen = p[0] & 0x07;
-	if (lenlen < 1 || lenlen > 4 || n < 1 + lenlen)
-		return binlog_err_set(err, BINLOG_E_DECOMPRESS,
-				      "compressed event: bad length-of-length %u", lenlen);
-	len = binlog_be(p + 1, lenlen);
-	if (len > max)
-		return binlog_err_set(err, BINLOG_E_LIMIT,
-				      "compressed event announces %llu bytes, limit %zu",
-				      (unsigned long long)len, max);
-	return zlib_inflate(p + 1 + lenlen, n - 1 - lenlen, (size_t)len, 15, out, err);
+	if ((rc = maria_header(p, n, max, "event", &len, &hdr, err)) != BINLOG_OK)
+		return rc;
+	return zlib_inflate(p + hdr, n - hdr, len, 15, out, err);
 }
 
 binlog_errcode_t binlog__maria_column_inflate(const uint8_t *p, size_t n, size_t max,
 					      binlog_buf_t *out, binlog_err_t *err)
 {
-	unsigned method, lenlen;
-	uint64_t len;
+	unsigned method;
+	size_t len = 0, hdr = 0;
+	binlog_errcode_t rc;
 
 	if (n == 0)
 		return BINLOG_OK; /* the empty string is stored as nothing */
@@ -97,17 +112,9 @@ binlog_errcode_t binlog__maria_column_inflate(const uint8_t *p, size_t n, size_t
 	if (method != 8)
 		return binlog_err_set(err, BINLOG_E_UNSUPPORTED,
 				      "compressed column: method %u (only zlib, 8, exists)", method);
-	lenlen = p[0] & 0x07;
-	if (lenlen < 1 || lenlen > 4 || n < 1 + lenlen)
-		return binlog_err_set(err, BINLOG_E_DECOMPRESS,
-				      "compressed column: bad length-of-length %u", lenlen);
-	len = binlog_be(p + 1, lenlen);
-	if (len > max)
-		return binlog_err_set(err, BINLOG_E_LIMIT,
-				      "compressed column announces %llu bytes, limit %zu",
-				      (unsigned long long)len, max);
-	return zlib_inflate(p + 1 + lenlen, n - 1 - lenlen, (size_t)len,
-			    (p[0] & 0x08) ? -15 : 15, out, err);
+	if ((rc = maria_header(p, n, max, "column", &len, &hdr, err)) != BINLOG_OK)
+		return rc;
+	return zlib_inflate(p + hdr, n - hdr, len, (p[0] & 0x08) ? -15 : 15, out, err);
 }
 
 binlog_errcode_t binlog__zstd_inflate(const uint8_t *p, size_t n, size_t expect, size_t max,

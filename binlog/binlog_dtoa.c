@@ -766,17 +766,8 @@ static uint64_t to_decimal(uint64_t c, int q, int asym, int *e10)
 	return s + 1;
 }
 
-static const char digit_pairs[201] =
-	"00010203040506070809"
-	"10111213141516171819"
-	"20212223242526272829"
-	"30313233343536373839"
-	"40414243444546474849"
-	"50515253545556575859"
-	"60616263646566676869"
-	"70717273747576777879"
-	"80818283848586878889"
-	"90919293949596979899";
+/* "00".."99" (binlog_jsonw.c) */
+#define digit_pairs binlog_digit_pairs
 
 static const uint64_t pow10_u64[] = {
 	1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL,

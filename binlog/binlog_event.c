@@ -916,6 +916,8 @@ static binlog_errcode_t decode(binlog_decoder_t *d, const uint8_t *buf, size_t l
 	     type == BINLOG_GTID_TAGGED_LOG_EVENT || type == BINLOG_MARIA_GTID_EVENT))
 		tables_clear(d);
 
+	if (binlog_event_is_rows(type))
+		return parse_rows(d, c, ev, err);
 	switch (type) {
 	case BINLOG_FORMAT_DESCRIPTION_EVENT:
 		return fde_parse(d, buf, len, err);
@@ -944,20 +946,6 @@ static binlog_errcode_t decode(binlog_decoder_t *d, const uint8_t *buf, size_t l
 	}
 	case BINLOG_TABLE_MAP_EVENT:
 		return parse_table_map(d, c, ev, err);
-	case BINLOG_WRITE_ROWS_EVENT_V1:
-	case BINLOG_UPDATE_ROWS_EVENT_V1:
-	case BINLOG_DELETE_ROWS_EVENT_V1:
-	case BINLOG_WRITE_ROWS_EVENT:
-	case BINLOG_UPDATE_ROWS_EVENT:
-	case BINLOG_DELETE_ROWS_EVENT:
-	case BINLOG_PARTIAL_UPDATE_ROWS_EVENT:
-	case BINLOG_MARIA_WRITE_ROWS_COMPRESSED_EVENT_V1:
-	case BINLOG_MARIA_UPDATE_ROWS_COMPRESSED_EVENT_V1:
-	case BINLOG_MARIA_DELETE_ROWS_COMPRESSED_EVENT_V1:
-	case BINLOG_MARIA_WRITE_ROWS_COMPRESSED_EVENT:
-	case BINLOG_MARIA_UPDATE_ROWS_COMPRESSED_EVENT:
-	case BINLOG_MARIA_DELETE_ROWS_COMPRESSED_EVENT:
-		return parse_rows(d, c, ev, err);
 	case BINLOG_PRE_GA_WRITE_ROWS_EVENT:
 	case BINLOG_PRE_GA_UPDATE_ROWS_EVENT:
 	case BINLOG_PRE_GA_DELETE_ROWS_EVENT:

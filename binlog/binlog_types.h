@@ -77,6 +77,30 @@ enum binlog_event_type {
 /* "WRITE_ROWS_EVENT" etc., or NULL for a code no server defines. */
 const char *binlog_event_type_name(unsigned type);
 
+/* 1 for the event types that carry row images (v1, v2, partial, and
+ * MariaDB's compressed ones); their decoded form is binlog_rows_t. */
+static inline int binlog_event_is_rows(unsigned type)
+{
+	switch (type) {
+	case BINLOG_WRITE_ROWS_EVENT_V1:
+	case BINLOG_UPDATE_ROWS_EVENT_V1:
+	case BINLOG_DELETE_ROWS_EVENT_V1:
+	case BINLOG_WRITE_ROWS_EVENT:
+	case BINLOG_UPDATE_ROWS_EVENT:
+	case BINLOG_DELETE_ROWS_EVENT:
+	case BINLOG_PARTIAL_UPDATE_ROWS_EVENT:
+	case BINLOG_MARIA_WRITE_ROWS_COMPRESSED_EVENT_V1:
+	case BINLOG_MARIA_UPDATE_ROWS_COMPRESSED_EVENT_V1:
+	case BINLOG_MARIA_DELETE_ROWS_COMPRESSED_EVENT_V1:
+	case BINLOG_MARIA_WRITE_ROWS_COMPRESSED_EVENT:
+	case BINLOG_MARIA_UPDATE_ROWS_COMPRESSED_EVENT:
+	case BINLOG_MARIA_DELETE_ROWS_COMPRESSED_EVENT:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /*
  * Column types as TABLE_MAP writes them. ENUM and SET never appear there
  * directly (they travel as STRING with the real type in the metadata) but

@@ -200,6 +200,8 @@ binlog_errcode_t cdc_stream_event(cdc_stream_t *s, const binlog_event_t *ev, bin
 {
 	if (ev->ignored)
 		return BINLOG_OK;
+	if (binlog_event_is_rows(ev->type))
+		return rows_event(s, ev, err);
 	switch (ev->type) {
 	case BINLOG_PREVIOUS_GTIDS_LOG_EVENT:
 		return cdc_seq_previous_gtids(&s->seq, ev, err);
@@ -229,20 +231,6 @@ binlog_errcode_t cdc_stream_event(cdc_stream_t *s, const binlog_event_t *ev, bin
 	case BINLOG_XA_PREPARE_LOG_EVENT:
 		s->txn_open = 0;
 		return BINLOG_OK;
-	case BINLOG_WRITE_ROWS_EVENT_V1:
-	case BINLOG_UPDATE_ROWS_EVENT_V1:
-	case BINLOG_DELETE_ROWS_EVENT_V1:
-	case BINLOG_WRITE_ROWS_EVENT:
-	case BINLOG_UPDATE_ROWS_EVENT:
-	case BINLOG_DELETE_ROWS_EVENT:
-	case BINLOG_PARTIAL_UPDATE_ROWS_EVENT:
-	case BINLOG_MARIA_WRITE_ROWS_COMPRESSED_EVENT_V1:
-	case BINLOG_MARIA_UPDATE_ROWS_COMPRESSED_EVENT_V1:
-	case BINLOG_MARIA_DELETE_ROWS_COMPRESSED_EVENT_V1:
-	case BINLOG_MARIA_WRITE_ROWS_COMPRESSED_EVENT:
-	case BINLOG_MARIA_UPDATE_ROWS_COMPRESSED_EVENT:
-	case BINLOG_MARIA_DELETE_ROWS_COMPRESSED_EVENT:
-		return rows_event(s, ev, err);
 	case BINLOG_ROTATE_EVENT:
 		if (s->follow_rotate && ev->u.rotate.name.len) {
 			char name[256];

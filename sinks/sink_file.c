@@ -47,17 +47,24 @@ static binlog_errcode_t drain(sink_file_t *f, binlog_err_t *err)
 	return BINLOG_OK;
 }
 
-static binlog_errcode_t file_write(sink_t *s, const sink_record_t *r, binlog_err_t *err)
+/* The record is at the end of the buffer: end its line, write out a full
+ * buffer. */
+static binlog_errcode_t end_record(sink_file_t *f, binlog_err_t *err)
 {
-	sink_file_t *f = (sink_file_t *)s;
-
-	binlog_buf_put(&f->buf, r->value, r->value_len);
 	binlog_buf_putc(&f->buf, '\n');
 	if (f->buf.failed)
 		return binlog_err_set(err, BINLOG_E_NOMEM, "file sink: no memory for a record");
 	if (f->buf.len >= FLUSH_AT)
 		return drain(f, err);
 	return BINLOG_OK;
+}
+
+static binlog_errcode_t file_write(sink_t *s, const sink_record_t *r, binlog_err_t *err)
+{
+	sink_file_t *f = (sink_file_t *)s;
+
+	binlog_buf_put(&f->buf, r->value, r->value_len);
+	return end_record(f, err);
 }
 
 static binlog_buf_t *file_inplace(sink_t *s)
@@ -65,18 +72,11 @@ static binlog_buf_t *file_inplace(sink_t *s)
 	return &((sink_file_t *)s)->buf;
 }
 
-/* The record is already at the end of the buffer: end its line. */
+/* The writer built the record in the buffer already. */
 static binlog_errcode_t file_write_inplace(sink_t *s, const sink_record_t *r, binlog_err_t *err)
 {
-	sink_file_t *f = (sink_file_t *)s;
-
 	(void)r;
-	binlog_buf_putc(&f->buf, '\n');
-	if (f->buf.failed)
-		return binlog_err_set(err, BINLOG_E_NOMEM, "file sink: no memory for a record");
-	if (f->buf.len >= FLUSH_AT)
-		return drain(f, err);
-	return BINLOG_OK;
+	return end_record((sink_file_t *)s, err);
 }
 
 static binlog_errcode_t file_flush(sink_t *s, binlog_err_t *err)

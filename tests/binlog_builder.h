@@ -70,48 +70,16 @@ static inline void bb_event(bb_t *w, uint8_t type, const void *body, size_t n)
 	}
 }
 
-/* Start a binlog: magic and a MySQL 8.4 FORMAT_DESCRIPTION. */
-static inline void bb_init(bb_t *w, int crc)
+/* Start a binlog: magic and a FORMAT_DESCRIPTION of this server version
+ * and post-header table. The FDE always carries its own CRC once it has
+ * the algorithm byte; `crc` says whether the events after it do. */
+static inline void bb_init_fde(bb_t *w, const char *version, const uint8_t *post_header,
+			       size_t ntypes, int crc)
 {
 	binlog_buf_t body;
-	char ver[50] = "8.4.8";
+	char ver[50] = {0};
 
-	binlog_buf_init(&w->b, 0);
-	w->crc = crc;
-	w->server_id = 1;
-	w->ts = 1718454896;
-	binlog_buf_put(&w->b, "\xfe" "bin", 4);
-	binlog_buf_init(&body, 0);
-	bb_le(&body, 4, 2);
-	binlog_buf_put(&body, ver, 50);
-	bb_le(&body, w->ts, 4);
-	binlog_buf_putc(&body, 19);
-	binlog_buf_put(&body, bb_mysql84_post_header, sizeof(bb_mysql84_post_header));
-	binlog_buf_putc(&body, crc ? 1 : 0);
-	/* The FDE always carries its own CRC once it has the algorithm byte. */
-	{
-		int saved = w->crc;
-		w->crc = 1;
-		bb_event(w, BINLOG_FORMAT_DESCRIPTION_EVENT, body.data, body.len);
-		w->crc = saved;
-	}
-	binlog_buf_free(&body);
-}
-
-/* MariaDB 10.5's post-header lengths (copied from a real 10.5.15 server's
- * FORMAT_DESCRIPTION): types 1..171. */
-static const uint8_t bb_maria105_post_header[171] = {
-	56, 13, 0, 8, 0, 18, 0, 4, 4, 4, 4, 18, 0, 0, 228, 0, 4, 26, 8, 0, 0, 0, 8, 8, 8, 2,
-	0, 0, 0, 10, 10, 10, [160 - 1] = 4, [161 - 1] = 19, [162 - 1] = 4, [163 - 1] = 0,
-	[164 - 1] = 13, [165 - 1] = 8, [166 - 1] = 8, [167 - 1] = 8, [168 - 1] = 10,
-	[169 - 1] = 10, [170 - 1] = 10};
-
-/* Start a MariaDB 10.5 binlog (CRC32). */
-static inline void bb_init_mariadb(bb_t *w)
-{
-	binlog_buf_t body;
-	char ver[50] = "10.5.15-MariaDB-log";
-
+	memcpy(ver, version, strlen(version));
 	binlog_buf_init(&w->b, 0);
 	w->crc = 1;
 	w->server_id = 1;
@@ -122,10 +90,32 @@ static inline void bb_init_mariadb(bb_t *w)
 	binlog_buf_put(&body, ver, 50);
 	bb_le(&body, w->ts, 4);
 	binlog_buf_putc(&body, 19);
-	binlog_buf_put(&body, bb_maria105_post_header, sizeof(bb_maria105_post_header));
-	binlog_buf_putc(&body, 1);
+	binlog_buf_put(&body, post_header, ntypes);
+	binlog_buf_putc(&body, crc ? 1 : 0);
 	bb_event(w, BINLOG_FORMAT_DESCRIPTION_EVENT, body.data, body.len);
+	w->crc = crc;
 	binlog_buf_free(&body);
+}
+
+/* A MySQL 8.4 binlog. */
+static inline void bb_init(bb_t *w, int crc)
+{
+	bb_init_fde(w, "8.4.8", bb_mysql84_post_header, sizeof(bb_mysql84_post_header), crc);
+}
+
+/* MariaDB 10.5's post-header lengths (copied from a real 10.5.15 server's
+ * FORMAT_DESCRIPTION): types 1..171. */
+static const uint8_t bb_maria105_post_header[171] = {
+	56, 13, 0, 8, 0, 18, 0, 4, 4, 4, 4, 18, 0, 0, 228, 0, 4, 26, 8, 0, 0, 0, 8, 8, 8, 2,
+	0, 0, 0, 10, 10, 10, [160 - 1] = 4, [161 - 1] = 19, [162 - 1] = 4, [163 - 1] = 0,
+	[164 - 1] = 13, [165 - 1] = 8, [166 - 1] = 8, [167 - 1] = 8, [168 - 1] = 10,
+	[169 - 1] = 10, [170 - 1] = 10};
+
+/* A MariaDB 10.5 binlog (CRC32). */
+static inline void bb_init_mariadb(bb_t *w)
+{
+	bb_init_fde(w, "10.5.15-MariaDB-log", bb_maria105_post_header,
+		    sizeof(bb_maria105_post_header), 1);
 }
 
 /* MariaDB GTID event: seq_no, domain, flags (standalone or not). */
