@@ -59,14 +59,14 @@ void binlog_opts_default(binlog_opts_t *o);
 
 enum binlog_flavor {
 	BINLOG_FLAVOR_UNKNOWN = 0,
-	BINLOG_FLAVOR_MYSQL = 1,   /* MySQL, Percona, Aurora MySQL */
+	BINLOG_FLAVOR_MYSQL = 1, /* MySQL, Percona, Aurora MySQL */
 	BINLOG_FLAVOR_MARIADB = 2,
 };
 
 enum binlog_gtid_kind {
-	BINLOG_GTID_NONE = 0,      /* anonymous, or no GTID at all */
-	BINLOG_GTID_MYSQL = 1,     /* uuid[:tag]:gno */
-	BINLOG_GTID_MARIADB = 2,   /* domain-server-seq */
+	BINLOG_GTID_NONE = 0,    /* anonymous, or no GTID at all */
+	BINLOG_GTID_MYSQL = 1,   /* uuid[:tag]:gno */
+	BINLOG_GTID_MARIADB = 2, /* domain-server-seq */
 };
 
 #define BINLOG_GTID_TAG_MAX 32 /* MySQL limits tags to 32 characters */
@@ -76,7 +76,7 @@ typedef struct binlog_gtid {
 	uint8_t kind;
 	uint8_t tag_len;
 	uint8_t uuid[16];
-	char tag[BINLOG_GTID_TAG_MAX + 1];  /* NUL-terminated, lower case */
+	char tag[BINLOG_GTID_TAG_MAX + 1]; /* NUL-terminated, lower case */
 	uint64_t gno;                      /* MySQL: transaction number */
 	uint32_t domain;                   /* MariaDB */
 	uint32_t server_id;                /* MariaDB */
@@ -93,10 +93,10 @@ size_t binlog_gtid_format(const binlog_gtid_t *g, char *out, size_t cap);
 /* Tables (TABLE_MAP)                                                  */
 
 enum binlog_column_flag {
-	BINLOG_COL_UNSIGNED = 1 << 0,   /* from SIGNEDNESS metadata */
+	BINLOG_COL_UNSIGNED = 1 << 0, /* from SIGNEDNESS metadata */
 	BINLOG_COL_NULLABLE = 1 << 1,
-	BINLOG_COL_PK = 1 << 2,         /* part of the primary key */
-	BINLOG_COL_INVISIBLE = 1 << 3,  /* from COLUMN_VISIBILITY */
+	BINLOG_COL_PK = 1 << 2,        /* part of the primary key */
+	BINLOG_COL_INVISIBLE = 1 << 3, /* from COLUMN_VISIBILITY */
 };
 
 typedef struct binlog_str {
@@ -145,12 +145,12 @@ typedef struct binlog_table {
 	binlog_str_t db;
 	binlog_str_t name;
 	uint16_t map_flags;
-	uint32_t has;            /* BINLOG_HAS_* */
+	uint32_t has; /* BINLOG_HAS_* */
 	uint32_t ncols;
 	binlog_column_t *cols;
 	uint32_t npk;
-	uint32_t *pk;            /* column indexes, in key order */
-	uint32_t njson;          /* number of JSON columns */
+	uint32_t *pk;   /* column indexes, in key order */
+	uint32_t njson; /* number of JSON columns */
 	void *user;
 	void (*user_free)(void *user);
 } binlog_table_t;
@@ -160,39 +160,39 @@ typedef struct binlog_table {
 
 enum binlog_value_kind {
 	BINLOG_V_NULL = 0,
-	BINLOG_V_INT,        /* i: TINY..LONGLONG signed */
-	BINLOG_V_UINT,       /* u: unsigned integers */
-	BINLOG_V_FLOAT,      /* d: FLOAT (float32 widened) */
-	BINLOG_V_DOUBLE,     /* d */
-	BINLOG_V_DECIMAL,    /* s: the binary decimal; prec, scale */
-	BINLOG_V_STRING,     /* s: raw bytes in the column's charset (or
-			      * binary); CHAR/VARCHAR/TEXT/BLOB/BINARY */
-	BINLOG_V_YEAR,       /* u */
-	BINLOG_V_DATE,       /* t */
-	BINLOG_V_DATETIME,   /* t, fsp */
-	BINLOG_V_TIMESTAMP,  /* ts_sec, t.usec, fsp */
-	BINLOG_V_TIME,       /* t, fsp */
-	BINLOG_V_ENUM,       /* u: 1-based index, 0 for the '' error value */
-	BINLOG_V_SET,        /* u: bitmask */
-	BINLOG_V_BIT,        /* u: up to 64 bits */
-	BINLOG_V_JSON,       /* s: MySQL binary JSON */
-	BINLOG_V_JSON_DIFF,  /* s: PARTIAL_UPDATE JSON diff list */
-	BINLOG_V_GEOMETRY,   /* s: 4-byte SRID (LE) + WKB */
-	BINLOG_V_VECTOR,     /* s: float32 LE elements */
+	BINLOG_V_INT,       /* i: TINY..LONGLONG signed */
+	BINLOG_V_UINT,      /* u: unsigned integers */
+	BINLOG_V_FLOAT,     /* d: FLOAT (float32 widened) */
+	BINLOG_V_DOUBLE,    /* d */
+	BINLOG_V_DECIMAL,   /* s: the binary decimal; prec, scale */
+	BINLOG_V_STRING,    /* s: raw bytes in the column's charset (or
+			     * binary); CHAR/VARCHAR/TEXT/BLOB/BINARY */
+	BINLOG_V_YEAR,      /* u */
+	BINLOG_V_DATE,      /* t */
+	BINLOG_V_DATETIME,  /* t, fsp */
+	BINLOG_V_TIMESTAMP, /* ts_sec, t.usec, fsp */
+	BINLOG_V_TIME,      /* t, fsp */
+	BINLOG_V_ENUM,      /* u: 1-based index, 0 for the '' error value */
+	BINLOG_V_SET,       /* u: bitmask */
+	BINLOG_V_BIT,       /* u: up to 64 bits */
+	BINLOG_V_JSON,      /* s: MySQL binary JSON */
+	BINLOG_V_JSON_DIFF, /* s: PARTIAL_UPDATE JSON diff list */
+	BINLOG_V_GEOMETRY,  /* s: 4-byte SRID (LE) + WKB */
+	BINLOG_V_VECTOR,    /* s: float32 LE elements */
 };
 
 typedef struct binlog_value {
 	uint8_t kind;
-	uint8_t fsp;         /* fractional seconds precision, temporal */
-	uint8_t prec;        /* DECIMAL */
-	uint8_t scale;       /* DECIMAL */
+	uint8_t fsp;   /* fractional seconds precision, temporal */
+	uint8_t prec;  /* DECIMAL */
+	uint8_t scale; /* DECIMAL */
 	union {
 		int64_t i;
 		uint64_t u;
 		double d;
 		int64_t ts_sec;
 	};
-	const uint8_t *s;    /* STRING/DECIMAL/JSON/GEOMETRY/VECTOR bytes */
+	const uint8_t *s; /* STRING/DECIMAL/JSON/GEOMETRY/VECTOR bytes */
 	size_t n;
 	binlog_time_t t;
 } binlog_value_t;
@@ -204,35 +204,35 @@ enum binlog_rows_kind {
 	BINLOG_ROWS_WRITE = 1,
 	BINLOG_ROWS_UPDATE = 2,
 	BINLOG_ROWS_DELETE = 3,
-	BINLOG_ROWS_PARTIAL_UPDATE = 4,  /* MySQL PARTIAL_UPDATE_ROWS_EVENT */
+	BINLOG_ROWS_PARTIAL_UPDATE = 4, /* MySQL PARTIAL_UPDATE_ROWS_EVENT */
 };
 
 /* Where an error happened, for messages. */
 typedef struct binlog_where {
-	const char *source;   /* file or stream name */
-	uint64_t offset;      /* event position in the source */
-	uint32_t inner;       /* 0, or index inside a TRANSACTION_PAYLOAD */
-	uint32_t inner_offset;/* position inside the uncompressed payload */
-	uint8_t type;         /* event type */
+	const char *source;    /* file or stream name */
+	uint64_t offset;       /* event position in the source */
+	uint32_t inner;        /* 0, or index inside a TRANSACTION_PAYLOAD */
+	uint32_t inner_offset; /* position inside the uncompressed payload */
+	uint8_t type;          /* event type */
 } binlog_where_t;
 
 typedef struct binlog_rows {
 	binlog_table_t *table;
 	uint8_t kind;
-	uint8_t version;         /* 1 or 2 */
-	uint16_t flags;          /* BINLOG_ROWS_*_F */
-	uint32_t ncols;          /* columns in the event (<= table->ncols) */
-	const uint8_t *present[2];  /* [0] before, [1] after image bitmaps;
-				     * NULL when that image does not exist */
+	uint8_t version;           /* 1 or 2 */
+	uint16_t flags;            /* BINLOG_ROWS_*_F */
+	uint32_t ncols;            /* columns in the event (<= table->ncols) */
+	const uint8_t *present[2]; /* [0] before, [1] after image bitmaps;
+				    * NULL when that image does not exist */
 	uint32_t npresent[2];
-	binlog_cur_t data;       /* row images not yet consumed */
+	binlog_cur_t data; /* row images not yet consumed */
 	const uint8_t *data_start;
-	uint64_t data_pos;       /* source position of data_start; when the
-				  * rows are compressed, the event position */
-	int compressed;          /* positions are not file offsets */
+	uint64_t data_pos; /* source position of data_start; when the
+			    * rows are compressed, the event position */
+	int compressed;    /* positions are not file offsets */
 	const binlog_where_t *where;
-	size_t max_inflated;     /* for compressed columns */
-	binlog_buf_t *scratch;   /* decoder-owned, for inflated columns */
+	size_t max_inflated;   /* for compressed columns */
+	binlog_buf_t *scratch; /* decoder-owned, for inflated columns */
 } binlog_rows_t;
 
 enum { BINLOG_IMAGE_BEFORE = 0, BINLOG_IMAGE_AFTER = 1 };
@@ -242,12 +242,12 @@ typedef struct binlog_image {
 	const binlog_table_t *table;
 	const uint8_t *present;
 	const uint8_t *nulls;
-	const uint8_t *partial;   /* PARTIAL_UPDATE after image: one bit per
-				   * JSON column of the table, or NULL */
+	const uint8_t *partial; /* PARTIAL_UPDATE after image: one bit per
+				 * JSON column of the table, or NULL */
 	binlog_cur_t cur;
-	uint64_t pos;             /* source position where the image starts */
-	uint32_t col;             /* next column index to look at */
-	uint32_t k;               /* index of that column among present ones */
+	uint64_t pos; /* source position where the image starts */
+	uint32_t col; /* next column index to look at */
+	uint32_t k;   /* index of that column among present ones */
 	uint8_t which;
 } binlog_image_t;
 
@@ -262,8 +262,8 @@ static inline int binlog_rows_more(const binlog_rows_t *r)
  * after image, for DELETE the before image, for UPDATE the before image
  * and, once that one is consumed, the after image. Returns 0 or an error.
  */
-binlog_errcode_t binlog_rows_image(binlog_rows_t *rows, int which,
-				   binlog_image_t *img, binlog_err_t *err);
+binlog_errcode_t binlog_rows_image(binlog_rows_t *rows, int which, binlog_image_t *img,
+				   binlog_err_t *err);
 
 /*
  * Read one value of column `c` from `cur`, the way it is packed in a row
@@ -275,10 +275,9 @@ binlog_errcode_t binlog_rows_image(binlog_rows_t *rows, int which,
  * it runs for every column of every row, reads the commonest ones (INT,
  * BIGINT, VARCHAR) itself and hands the rest, and every error, to it.
  */
-binlog_errcode_t binlog__value_read(const binlog_column_t *c, binlog_cur_t *cur,
-				   int partial_json, binlog_buf_t *scratch,
-				   size_t max_inflated, binlog_value_t *v,
-				   binlog_err_t *err);
+binlog_errcode_t binlog__value_read(const binlog_column_t *c, binlog_cur_t *cur, int partial_json,
+				    binlog_buf_t *scratch, size_t max_inflated, binlog_value_t *v,
+				    binlog_err_t *err);
 
 static inline binlog_errcode_t binlog_value_read(const binlog_column_t *c, binlog_cur_t *cur,
 						 int partial_json, binlog_buf_t *scratch,
@@ -388,7 +387,6 @@ static inline int binlog_image_next(binlog_image_t *img, uint32_t *col, binlog_v
  * Returns 0 or an error code. */
 binlog_errcode_t binlog_image_skip(binlog_image_t *img, binlog_err_t *err);
 
-
 /* ------------------------------------------------------------------ */
 /* Events                                                              */
 
@@ -397,14 +395,14 @@ typedef struct binlog_event {
 	uint32_t timestamp;
 	uint8_t type;
 	uint32_t server_id;
-	uint32_t size;        /* whole event, header and checksum included */
-	uint32_t log_pos;     /* end position as the server wrote it; 0 for
-			       * MariaDB 11 events inside a transaction and
-			       * for events inside a TRANSACTION_PAYLOAD */
+	uint32_t size;    /* whole event, header and checksum included */
+	uint32_t log_pos; /* end position as the server wrote it; 0 for
+			   * MariaDB 11 events inside a transaction and
+			   * for events inside a TRANSACTION_PAYLOAD */
 	uint16_t flags;
-	uint64_t offset;      /* where the event starts in the source */
+	uint64_t offset; /* where the event starts in the source */
 	binlog_where_t where;
-	int ignored;          /* unknown type flagged LOG_EVENT_IGNORABLE_F */
+	int ignored; /* unknown type flagged LOG_EVENT_IGNORABLE_F */
 
 	union {
 		struct {
@@ -420,39 +418,39 @@ typedef struct binlog_event {
 		struct {
 			binlog_gtid_t gtid;
 			uint8_t flags;
-			uint64_t commit_us;    /* immediate commit time, µs
-						* since the epoch; 0 unknown */
+			uint64_t commit_us; /* immediate commit time, µs
+					     * since the epoch; 0 unknown */
 			uint64_t last_committed;
 			uint64_t sequence_number;
 			uint64_t trx_length;
-			uint64_t commit_id;    /* MariaDB group commit id */
+			uint64_t commit_id; /* MariaDB group commit id */
 		} gtid;
 		struct {
 			binlog_str_t name;
 			uint64_t position;
 		} rotate;
 		struct {
-			const uint8_t *p;      /* encoded set: binlog_gtid_set_decode */
+			const uint8_t *p; /* encoded set: binlog_gtid_set_decode */
 			size_t n;
 		} prev_gtids;
 		struct {
 			uint32_t count;
-			const uint8_t *p;      /* count * (domain 4, server 4, seq 8) */
+			const uint8_t *p; /* count * (domain 4, server 4, seq 8) */
 		} gtid_list;
 		binlog_table_t *table_map;
 		binlog_rows_t rows;
 		struct {
-			binlog_str_t text;     /* ROWS_QUERY / ANNOTATE_ROWS */
+			binlog_str_t text; /* ROWS_QUERY / ANNOTATE_ROWS */
 		} annotate;
 		struct {
 			uint16_t number;
 			binlog_str_t message;
 		} incident;
 		struct {
-			binlog_str_t file;     /* MariaDB BINLOG_CHECKPOINT */
+			binlog_str_t file; /* MariaDB BINLOG_CHECKPOINT */
 		} checkpoint;
 		struct {
-			uint8_t one_phase;     /* XA_PREPARE */
+			uint8_t one_phase; /* XA_PREPARE */
 		} xa;
 	} u;
 } binlog_event_t;
@@ -466,8 +464,7 @@ typedef struct binlog_event {
 #define BINLOG_MARIA_FL_COMPLETED_XA  0x80
 
 /* One MariaDB GTID_LIST entry. */
-void binlog_gtid_list_get(const binlog_event_t *ev, uint32_t i,
-			  binlog_gtid_t *out);
+void binlog_gtid_list_get(const binlog_event_t *ev, uint32_t i, binlog_gtid_t *out);
 
 /* ------------------------------------------------------------------ */
 /* Decoder                                                             */
@@ -475,12 +472,12 @@ void binlog_gtid_list_get(const binlog_event_t *ev, uint32_t i,
 typedef struct binlog_decoder binlog_decoder_t;
 
 typedef struct binlog_stats {
-	uint64_t events;          /* fed, plus inner payload events */
-	uint64_t ignored;         /* ignorable unknown events skipped */
+	uint64_t events;  /* fed, plus inner payload events */
+	uint64_t ignored; /* ignorable unknown events skipped */
 	uint64_t rows_events;
 	uint64_t bytes;
 	uint64_t table_maps_parsed;
-	uint64_t invalid_text;    /* text bytes replaced by U+FFFD */
+	uint64_t invalid_text; /* text bytes replaced by U+FFFD */
 } binlog_stats_t;
 
 /* New decoder; opts may be NULL for defaults. NULL when out of memory.
@@ -495,22 +492,20 @@ void binlog_decoder_set_source(binlog_decoder_t *d, const char *name);
 void binlog_decoder_reset(binlog_decoder_t *d);
 
 /* 0 when buf starts with the binlog magic "\xfe" "bin", else BAD_MAGIC. */
-binlog_errcode_t binlog_check_magic(const uint8_t *buf, size_t len,
-				    binlog_err_t *err);
+binlog_errcode_t binlog_check_magic(const uint8_t *buf, size_t len, binlog_err_t *err);
 
 /* Size of the event whose 19-byte header is at hdr, validated against the
  * decoder's limits: returns 0 and sets *size, or an error. */
-binlog_errcode_t binlog_decoder_event_size(binlog_decoder_t *d, const uint8_t *hdr,
-					   uint64_t offset, uint32_t *size,
-					   binlog_err_t *err);
+binlog_errcode_t binlog_decoder_event_size(binlog_decoder_t *d, const uint8_t *hdr, uint64_t offset,
+					   uint32_t *size, binlog_err_t *err);
 
 /*
  * Feed one whole event (header, body, checksum) that starts at `offset`
  * in the source. The bytes must stay valid and unchanged until the next
  * feed. Returns 0 or an error (the event is then not delivered).
  */
-binlog_errcode_t binlog_decoder_feed(binlog_decoder_t *d, const uint8_t *buf,
-				     size_t len, uint64_t offset, binlog_err_t *err);
+binlog_errcode_t binlog_decoder_feed(binlog_decoder_t *d, const uint8_t *buf, size_t len,
+				     uint64_t offset, binlog_err_t *err);
 
 /* Next logical event of what was fed: returns 1 and fills *ev, 0 when the
  * fed event is exhausted, -1 on error (*err filled). */

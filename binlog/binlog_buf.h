@@ -24,8 +24,8 @@ typedef struct binlog_buf {
 	uint8_t *data;
 	size_t len;
 	size_t cap;
-	size_t max;  /* growth beyond this fails; 0 means SIZE_MAX/2 */
-	int failed;  /* sticky: 1 after a growth failed */
+	size_t max; /* growth beyond this fails; 0 means SIZE_MAX/2 */
+	int failed; /* sticky: 1 after a growth failed */
 } binlog_buf_t;
 
 /* Initialise an empty buffer that may grow to `max` bytes (0: no limit

@@ -160,8 +160,7 @@ static void put_cp(binlog_buf_t *b, uint32_t cp, size_t *bad)
  * runs go through binlog_jw_utf8_body (pure ASCII is valid UTF-8, and that
  * is where the escaping lives), the other bytes through the table.
  */
-static size_t sbcs_to_json(binlog_buf_t *b, const binlog_charset_t *cs,
-			   const uint8_t *s, size_t n)
+static size_t sbcs_to_json(binlog_buf_t *b, const binlog_charset_t *cs, const uint8_t *s, size_t n)
 {
 	const uint8_t *end = s + n;
 	const uint8_t *run = s;
@@ -190,8 +189,8 @@ static size_t sbcs_to_json(binlog_buf_t *b, const binlog_charset_t *cs,
 }
 
 /* Single-byte sets with their own low half (swe7: 0x5b is 'Ä'). */
-static size_t sbcs_low_to_json(binlog_buf_t *b, const binlog_charset_t *cs,
-			       const uint8_t *s, size_t n)
+static size_t sbcs_low_to_json(binlog_buf_t *b, const binlog_charset_t *cs, const uint8_t *s,
+			       size_t n)
 {
 	size_t bad = 0;
 
@@ -236,8 +235,8 @@ static size_t utf16_to_json(binlog_buf_t *b, const uint8_t *s, size_t n, int le)
 
 			if (v >= 0xdc00 && v <= 0xdfff) {
 				i += 2;
-				binlog_jw_codepoint(b, 0x10000 + ((u - 0xd800) << 10) +
-							       (v - 0xdc00));
+				binlog_jw_codepoint(b,
+						    0x10000 + ((u - 0xd800) << 10) + (v - 0xdc00));
 				continue;
 			}
 		}
@@ -261,8 +260,8 @@ static size_t utf32_to_json(binlog_buf_t *b, const uint8_t *s, size_t n)
 
 	for (i = 0; i + 3 < n; i += 4)
 		put_cp(b,
-		       (uint32_t)s[i] << 24 | (uint32_t)s[i + 1] << 16 |
-			       (uint32_t)s[i + 2] << 8 | s[i + 3],
+		       (uint32_t)s[i] << 24 | (uint32_t)s[i + 1] << 16 | (uint32_t)s[i + 2] << 8 |
+			       s[i + 3],
 		       &bad);
 	if (i < n) {
 		put_fffd(b);
@@ -297,8 +296,8 @@ static size_t mb_unit(const binlog_mbcs_t *mb, const uint8_t *s, size_t left)
 	case BINLOG_MB_LEAD_GB:
 		/* GB 18030: a digit second byte makes a 4-byte character. */
 		if (left >= 2 && s[1] >= 0x30 && s[1] <= 0x39)
-			return left >= 4 && s[2] >= 0x81 && s[2] <= 0xfe &&
-					       s[3] >= 0x30 && s[3] <= 0x39
+			return left >= 4 && s[2] >= 0x81 && s[2] <= 0xfe && s[3] >= 0x30 &&
+					       s[3] <= 0x39
 				       ? 4
 				       : 0;
 		return left >= 2 && bit_set(ta, s[1]) ? 2 : 0;
@@ -309,8 +308,7 @@ static size_t mb_unit(const binlog_mbcs_t *mb, const uint8_t *s, size_t left)
 
 /* 1 and the server's code point (0: none) when the character s[0..len)
  * is one where glibc and the server disagree. */
-static int mb_override(const binlog_mbcs_t *mb, const uint8_t *s, size_t len,
-		       uint32_t *cp)
+static int mb_override(const binlog_mbcs_t *mb, const uint8_t *s, size_t len, uint32_t *cp)
 {
 	uint32_t key;
 	size_t lo = 0, hi = mb->n_ovr;
@@ -359,8 +357,8 @@ static size_t utf8_count(const char *p, size_t n)
  * binlog_jw_utf8_body. A character glibc rejects (one the server has no
  * mapping for either) becomes U+FFFD and the conversion goes on after it.
  */
-static size_t mb_iconv(binlog_buf_t *b, iconv_t cd, const binlog_mbcs_t *mb,
-		       const uint8_t *p, size_t n)
+static size_t mb_iconv(binlog_buf_t *b, iconv_t cd, const binlog_mbcs_t *mb, const uint8_t *p,
+		       size_t n)
 {
 	char out[256];
 	/* iconv's prototype is not const-correct; it never writes the input. */
@@ -422,8 +420,8 @@ static size_t mb_iconv(binlog_buf_t *b, iconv_t cd, const binlog_mbcs_t *mb,
  * generator checks it); inside a character they are consumed as trail
  * bytes and never seen here.
  */
-static size_t mbcs_to_json(binlog_buf_t *b, binlog_csconv_t *conv,
-			   const binlog_charset_t *cs, const uint8_t *s, size_t n)
+static size_t mbcs_to_json(binlog_buf_t *b, binlog_csconv_t *conv, const binlog_charset_t *cs,
+			   const uint8_t *s, size_t n)
 {
 	const binlog_mbcs_t *mb = cs->mb;
 	const uint8_t *end = s + n;
@@ -484,8 +482,8 @@ static size_t mbcs_to_json(binlog_buf_t *b, binlog_csconv_t *conv,
 	return bad;
 }
 
-size_t binlog_charset_to_json(binlog_buf_t *b, binlog_csconv_t *conv,
-			      const binlog_charset_t *cs, const uint8_t *s, size_t n)
+size_t binlog_charset_to_json(binlog_buf_t *b, binlog_csconv_t *conv, const binlog_charset_t *cs,
+			      const uint8_t *s, size_t n)
 {
 	switch (cs->kind) {
 	case BINLOG_CS_UTF8:

@@ -43,14 +43,14 @@ enum {
 
 /* binlog_mbcs_t.byte_kind: what a byte means at a character boundary. */
 enum {
-	BINLOG_MB_ASCII = 0,  /* a character of its own, same as in ASCII */
-	BINLOG_MB_SINGLE,     /* a non-ASCII character of its own (SJIS kana) */
-	BINLOG_MB_LEAD2A,     /* starts 2 bytes; the second in trail set A */
-	BINLOG_MB_LEAD2B,     /* starts 2 bytes; the second in trail set B */
-	BINLOG_MB_LEAD3,      /* starts 3 bytes; both others in trail set A */
-	BINLOG_MB_LEAD_GB,    /* gb18030: 2 bytes (set A), or 4 when the
-			       * second is 0x30..0x39 */
-	BINLOG_MB_INVALID     /* never starts a character */
+	BINLOG_MB_ASCII = 0, /* a character of its own, same as in ASCII */
+	BINLOG_MB_SINGLE,    /* a non-ASCII character of its own (SJIS kana) */
+	BINLOG_MB_LEAD2A,    /* starts 2 bytes; the second in trail set A */
+	BINLOG_MB_LEAD2B,    /* starts 2 bytes; the second in trail set B */
+	BINLOG_MB_LEAD3,     /* starts 3 bytes; both others in trail set A */
+	BINLOG_MB_LEAD_GB,   /* gb18030: 2 bytes (set A), or 4 when the
+			      * second is 0x30..0x39 */
+	BINLOG_MB_INVALID    /* never starts a character */
 };
 
 /* One character where the server's mapping differs from glibc iconv's:
@@ -63,11 +63,11 @@ typedef struct binlog_mbcs_override {
 
 /* The shape of a multi-byte legacy set and how to convert it (generated). */
 typedef struct binlog_mbcs {
-	const char *iconv_name;  /* glibc iconv's name of the source encoding */
-	const uint8_t *byte_kind;  /* 256 BINLOG_MB_* */
-	const uint8_t *trail;      /* 64 bytes: bitmaps of sets A and B */
-	const uint8_t *ovr_first;  /* 32 bytes: bitmap of first bytes of ovr */
-	const binlog_mbcs_override_t *ovr;  /* sorted by seq */
+	const char *iconv_name;            /* glibc iconv's name of the source encoding */
+	const uint8_t *byte_kind;          /* 256 BINLOG_MB_* */
+	const uint8_t *trail;              /* 64 bytes: bitmaps of sets A and B */
+	const uint8_t *ovr_first;          /* 32 bytes: bitmap of first bytes of ovr */
+	const binlog_mbcs_override_t *ovr; /* sorted by seq */
 	uint32_t n_ovr;
 } binlog_mbcs_t;
 
@@ -126,8 +126,8 @@ void binlog_csconv_free(binlog_csconv_t *conv); /* NULL is a no-op */
  * given it anyway, the bytes are treated as UTF-8.
  * Errors of b (growth failure) are sticky in b, as with every writer.
  */
-size_t binlog_charset_to_json(binlog_buf_t *b, binlog_csconv_t *conv,
-			      const binlog_charset_t *cs, const uint8_t *s, size_t n);
+size_t binlog_charset_to_json(binlog_buf_t *b, binlog_csconv_t *conv, const binlog_charset_t *cs,
+			      const uint8_t *s, size_t n);
 
 /*
  * Generated data (binlog_charset_tables.c, by tests/tools/gen_charset_tables.py).
@@ -160,7 +160,7 @@ extern const size_t binlog_collations_count;
 extern const uint8_t binlog_collation_map[];
 extern const size_t binlog_collation_map_size;
 
-#define BINLOG_UCA1400_FIRST 2048u
+#define BINLOG_UCA1400_FIRST  2048u
 #define BINLOG_UCA1400_BLOCKS 5u
 /* 1 + index in binlog_charsets of block (id - 2048) / 256. */
 extern const uint8_t binlog_uca1400_block[BINLOG_UCA1400_BLOCKS];

@@ -41,8 +41,7 @@ static binlog_errcode_t zlib_inflate(const uint8_t *p, size_t n, size_t expect, 
 	zs.avail_out = (uInt)expect;
 	zrc = inflate(&zs, Z_FINISH);
 	if (zrc != Z_STREAM_END) {
-		rc = binlog_err_set(err, BINLOG_E_DECOMPRESS,
-				    "zlib: %s after %lu of %zu bytes",
+		rc = binlog_err_set(err, BINLOG_E_DECOMPRESS, "zlib: %s after %lu of %zu bytes",
 				    zrc == Z_BUF_ERROR ? "more data than the header announced"
 						       : (zs.msg ? zs.msg : "stream error"),
 				    (unsigned long)zs.total_out, expect);
@@ -66,8 +65,8 @@ static binlog_errcode_t maria_header(const uint8_t *p, size_t n, size_t max, con
 	uint64_t v;
 
 	if (lenlen < 1 || lenlen > 4 || n < 1 + lenlen)
-		return binlog_err_set(err, BINLOG_E_DECOMPRESS, "compressed %s: bad length-of-length %u",
-				      what, lenlen);
+		return binlog_err_set(err, BINLOG_E_DECOMPRESS,
+				      "compressed %s: bad length-of-length %u", what, lenlen);
 	v = binlog_be(p + 1, lenlen);
 	if (v > max)
 		return binlog_err_set(err, BINLOG_E_LIMIT,
@@ -111,7 +110,8 @@ binlog_errcode_t binlog__maria_column_inflate(const uint8_t *p, size_t n, size_t
 	}
 	if (method != 8)
 		return binlog_err_set(err, BINLOG_E_UNSUPPORTED,
-				      "compressed column: method %u (only zlib, 8, exists)", method);
+				      "compressed column: method %u (only zlib, 8, exists)",
+				      method);
 	if ((rc = maria_header(p, n, max, "column", &len, &hdr, err)) != BINLOG_OK)
 		return rc;
 	return zlib_inflate(p + hdr, n - hdr, len, (p[0] & 0x08) ? -15 : 15, out, err);
@@ -130,10 +130,9 @@ binlog_errcode_t binlog__zstd_inflate(const uint8_t *p, size_t n, size_t expect,
 		return binlog_err_set(err, BINLOG_E_DECOMPRESS, "zstd: not a zstd frame");
 	if (content != ZSTD_CONTENTSIZE_UNKNOWN && expect && content != expect)
 		return binlog_err_set(err, BINLOG_E_DECOMPRESS,
-				      "zstd: frame holds %llu bytes, event header says %zu", content,
-				      expect);
-	cap = expect ? expect
-		     : (content != ZSTD_CONTENTSIZE_UNKNOWN ? (size_t)content : (size_t)0);
+				      "zstd: frame holds %llu bytes, event header says %zu",
+				      content, expect);
+	cap = expect ? expect : (content != ZSTD_CONTENTSIZE_UNKNOWN ? (size_t)content : (size_t)0);
 	if (cap > max || (content != ZSTD_CONTENTSIZE_UNKNOWN && content > max))
 		return binlog_err_set(err, BINLOG_E_LIMIT,
 				      "zstd payload of %zu bytes exceeds the limit %zu", cap, max);
@@ -142,8 +141,8 @@ binlog_errcode_t binlog__zstd_inflate(const uint8_t *p, size_t n, size_t expect,
 				      "zstd: payload size unknown (no uncompressed size field)");
 	dst = binlog_buf_space(out, cap);
 	if (!dst)
-		return binlog_err_set(err, BINLOG_E_NOMEM, "cannot allocate %zu bytes for a payload",
-				      cap);
+		return binlog_err_set(err, BINLOG_E_NOMEM,
+				      "cannot allocate %zu bytes for a payload", cap);
 	r = ZSTD_decompress(dst, cap, p, n);
 	if (ZSTD_isError(r))
 		return binlog_err_set(err, BINLOG_E_DECOMPRESS, "zstd: %s", ZSTD_getErrorName(r));

@@ -50,9 +50,9 @@ static CLMUL_TARGET uint32_t crc32_clmul(uint32_t crc, const uint8_t *p, size_t 
 	p += 64;
 	n -= 64;
 
-#define FOLD(x, k, next)                                                              \
-	_mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128((x), (k), 0x00),             \
-				    _mm_clmulepi64_si128((x), (k), 0x11)),             \
+#define FOLD(x, k, next)                                                                           \
+	_mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128((x), (k), 0x00),                          \
+				    _mm_clmulepi64_si128((x), (k), 0x11)),                         \
 		      (next))
 
 	while (n >= 64) {

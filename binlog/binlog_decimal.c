@@ -118,8 +118,7 @@ static int format_small(binlog_buf_t *b, const uint8_t *p, unsigned intg, unsign
  * that one without leading zeros; every later group is zero-padded to its
  * width. Text goes to a local buffer first so nothing is appended on error.
  */
-int binlog_decimal_format(binlog_buf_t *b, const uint8_t *p, unsigned prec,
-			  unsigned scale)
+int binlog_decimal_format(binlog_buf_t *b, const uint8_t *p, unsigned prec, unsigned scale)
 {
 	/* 65 digits, a sign, a point and a leading zero fit in 72 bytes. */
 	char text[80];

@@ -17,7 +17,7 @@
 
 /* Largest precision MySQL and MariaDB accept for DECIMAL. */
 #define BINLOG_DECIMAL_MAX_PRECISION 65
-#define BINLOG_DECIMAL_MAX_SCALE 38
+#define BINLOG_DECIMAL_MAX_SCALE     38
 
 /* Storage size of DECIMAL(prec, scale); 0 when prec/scale are not a valid
  * pair (prec 1..65, scale <= prec and <= 38). */
@@ -30,7 +30,6 @@ size_t binlog_decimal_size(unsigned prec, unsigned scale);
  * followed by exactly `scale` digits. Returns 0, or -1 when a 9-digit group
  * holds a value above 999999999 (corrupt bytes); nothing is appended then.
  */
-int binlog_decimal_format(binlog_buf_t *b, const uint8_t *p, unsigned prec,
-			  unsigned scale);
+int binlog_decimal_format(binlog_buf_t *b, const uint8_t *p, unsigned prec, unsigned scale);
 
 #endif

@@ -770,10 +770,23 @@ static uint64_t to_decimal(uint64_t c, int q, int asym, int *e10)
 #define digit_pairs binlog_digit_pairs
 
 static const uint64_t pow10_u64[] = {
-	1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL,
-	10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL,
-	100000000000ULL, 1000000000000ULL, 10000000000000ULL,
-	100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+	1ULL,
+	10ULL,
+	100ULL,
+	1000ULL,
+	10000ULL,
+	100000ULL,
+	1000000ULL,
+	10000000ULL,
+	100000000ULL,
+	1000000000ULL,
+	10000000000ULL,
+	100000000000ULL,
+	1000000000000ULL,
+	10000000000000ULL,
+	100000000000000ULL,
+	1000000000000000ULL,
+	10000000000000000ULL,
 	100000000000000000ULL,
 };
 
@@ -951,8 +964,7 @@ size_t binlog_dtoa(double v, int single, char *out)
 	unsigned be;
 
 	memcpy(&bits, &v, sizeof(bits));
-	if ((bits >> 52 & 0x7ff) == 0x7ff ||
-	    (single && (v > FLT_MAX || v < -FLT_MAX))) {
+	if ((bits >> 52 & 0x7ff) == 0x7ff || (single && (v > FLT_MAX || v < -FLT_MAX))) {
 		/* No JSON spelling; a double beyond float range is an
 		 * infinite float (and converting it would be undefined). */
 		memcpy(out, "null", 4);

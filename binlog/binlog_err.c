@@ -38,8 +38,7 @@ int binlog_err_retriable(binlog_errcode_t code)
 	return err_table[code].retriable;
 }
 
-binlog_errcode_t binlog_err_set(binlog_err_t *err, binlog_errcode_t code,
-				const char *fmt, ...)
+binlog_errcode_t binlog_err_set(binlog_err_t *err, binlog_errcode_t code, const char *fmt, ...)
 {
 	va_list ap;
 

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 
+/* clang-format off */
 /*       name             retriable  message */
 #define BINLOG_ERRORS(X)                                                        \
 	X(OK,               0, "success")                                       \
@@ -42,6 +43,7 @@ typedef enum binlog_errcode {
 #undef BINLOG__ERR_ENUM
 	BINLOG_E__COUNT
 } binlog_errcode_t;
+/* clang-format on */
 
 #define BINLOG_OK BINLOG_E_OK
 
@@ -63,8 +65,7 @@ int binlog_err_retriable(binlog_errcode_t code);
 
 /* Fill *err (may be NULL) with code and a printf-style message, and return
  * the code so callers can write `return binlog_err_set(err, ...)`. */
-binlog_errcode_t binlog_err_set(binlog_err_t *err, binlog_errcode_t code,
-				const char *fmt, ...)
+binlog_errcode_t binlog_err_set(binlog_err_t *err, binlog_errcode_t code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Put "prefix: " in front of the message already in *err. */

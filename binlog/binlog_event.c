@@ -53,11 +53,11 @@ struct binlog_decoder {
 	unsigned ntypes;
 
 	/* The fed event, not yet delivered. */
-	const uint8_t *cur;   /* start of the event being decoded */
+	const uint8_t *cur; /* start of the event being decoded */
 	const uint8_t *ev;
 	size_t ev_len;
 	uint64_t ev_off;
-	int ev_crc;       /* 1 when the last 4 bytes are a checksum */
+	int ev_crc; /* 1 when the last 4 bytes are a checksum */
 	int pending;
 
 	/* TRANSACTION_PAYLOAD being delivered. */
@@ -224,14 +224,16 @@ const binlog_stats_t *binlog_decoder_stats(const binlog_decoder_t *d)
 
 binlog_errcode_t binlog_check_magic(const uint8_t *buf, size_t len, binlog_err_t *err)
 {
-	if (len < BINLOG_MAGIC_LEN || memcmp(buf, "\xfe" "bin", 4) != 0)
+	static const uint8_t magic[BINLOG_MAGIC_LEN] = {0xfe, 'b', 'i', 'n'};
+
+	if (len < BINLOG_MAGIC_LEN || memcmp(buf, magic, sizeof(magic)) != 0)
 		return binlog_err_set(err, BINLOG_E_BAD_MAGIC,
 				      "not a binary log: the file does not start with fe 62 69 6e");
 	return BINLOG_OK;
 }
 
-binlog_errcode_t binlog_decoder_event_size(binlog_decoder_t *d, const uint8_t *hdr,
-					   uint64_t offset, uint32_t *size, binlog_err_t *err)
+binlog_errcode_t binlog_decoder_event_size(binlog_decoder_t *d, const uint8_t *hdr, uint64_t offset,
+					   uint32_t *size, binlog_err_t *err)
 {
 	uint32_t sz = binlog_le32(hdr + 9);
 	binlog_where_t w = {d->source, offset, 0, 0, hdr[4]};
@@ -296,7 +298,8 @@ static binlog_errcode_t fde_parse(binlog_decoder_t *d, const uint8_t *buf, size_
 
 	if (n < 2 + 50 + 4 + 1)
 		return binlog__err_where(err, &d->where, BINLOG_E_TRUNCATED,
-					 "FORMAT_DESCRIPTION body is %zu bytes, needs at least 57", n);
+					 "FORMAT_DESCRIPTION body is %zu bytes, needs at least 57",
+					 n);
 	bver = binlog_le16(body);
 	if (bver != 4)
 		return binlog__err_where(err, &d->where, BINLOG_E_UNSUPPORTED,
@@ -339,7 +342,7 @@ static binlog_errcode_t fde_parse(binlog_decoder_t *d, const uint8_t *buf, size_
 	d->ntypes = (unsigned)nph;
 	memcpy(d->server_version, ver, sizeof(ver));
 	d->flavor = (strstr(ver, "MariaDB") || strstr(ver, "mariadb")) ? BINLOG_FLAVOR_MARIADB
-									 : BINLOG_FLAVOR_MYSQL;
+								       : BINLOG_FLAVOR_MYSQL;
 	d->checksum = alg;
 	/* A new format description starts a new file: table ids restart. */
 	tables_clear(d);
@@ -449,7 +452,8 @@ static binlog_errcode_t parse_query(binlog_decoder_t *d, binlog_cur_t c, binlog_
 		return BAD(BINLOG_E_TRUNCATED, "post-header needs %u bytes", ph);
 	if (ph >= 13 && !binlog_cur_le16(&post, &svlen))
 		return BAD(BINLOG_E_TRUNCATED, "post-header truncated");
-	if (!binlog_cur_skip(&c, svlen) || !binlog_cur_bytes(&c, dbl, &db) || !binlog_cur_skip(&c, 1))
+	if (!binlog_cur_skip(&c, svlen) || !binlog_cur_bytes(&c, dbl, &db) ||
+	    !binlog_cur_skip(&c, 1))
 		return BAD(BINLOG_E_TRUNCATED,
 			   "status variables (%u bytes) and database name (%u) need more than "
 			   "the %zu bytes left",
@@ -463,8 +467,8 @@ static binlog_errcode_t parse_query(binlog_decoder_t *d, binlog_cur_t c, binlog_
 	if (compressed) {
 		binlog_errcode_t rc;
 		binlog_buf_reset(&d->unz);
-		rc = binlog__maria_inflate(sql, binlog_cur_left(&c), d->o.max_inflated_size, &d->unz,
-					   err);
+		rc = binlog__maria_inflate(sql, binlog_cur_left(&c), d->o.max_inflated_size,
+					   &d->unz, err);
 		if (rc != BINLOG_OK) {
 			char m[BINLOG_ERR_MSG_MAX];
 			snprintf(m, sizeof(m), "%s", err ? err->msg : "");
@@ -516,7 +520,8 @@ static binlog_errcode_t parse_gtid(binlog_decoder_t *d, binlog_cur_t c, binlog_e
 			binlog_cur_le(&c, 7, &v);
 			ev->u.gtid.commit_us = v & ~((uint64_t)1 << 55);
 			if ((v >> 55) & 1 && !binlog_cur_skip(&c, 7))
-				return BAD(BINLOG_E_TRUNCATED, "original commit timestamp truncated");
+				return BAD(BINLOG_E_TRUNCATED,
+					   "original commit timestamp truncated");
 		}
 		if (binlog_cur_left(&c) && !binlog_cur_packed(&c, &ev->u.gtid.trx_length))
 			return BAD(BINLOG_E_TRUNCATED, "transaction length truncated");
@@ -536,8 +541,8 @@ static binlog_errcode_t parse_gtid(binlog_decoder_t *d, binlog_cur_t c, binlog_e
  * 11 commit_group_ticket (varlen). Unknown fields above the last
  * non-ignorable one end the parse (their size is unknowable); unknown
  * non-ignorable fields are an error. */
-static binlog_errcode_t parse_gtid_tagged(binlog_decoder_t *d, binlog_cur_t c,
-					  binlog_event_t *ev, binlog_err_t *err)
+static binlog_errcode_t parse_gtid_tagged(binlog_decoder_t *d, binlog_cur_t c, binlog_event_t *ev,
+					  binlog_err_t *err)
 {
 	uint8_t ver;
 	uint64_t psize, lnif, fid, v;
@@ -552,7 +557,8 @@ static binlog_errcode_t parse_gtid_tagged(binlog_decoder_t *d, binlog_cur_t c,
 		return BAD(BINLOG_E_UNSUPPORTED, "serialization format version %u", ver);
 	if (!binlog_cur_varlen(&c, &psize) || !binlog_cur_varlen(&c, &lnif))
 		return BAD(BINLOG_E_TRUNCATED, "header truncated");
-	if (psize < (uint64_t)(c.p - start) || psize - (uint64_t)(c.p - start) > binlog_cur_left(&c))
+	if (psize < (uint64_t)(c.p - start) ||
+	    psize - (uint64_t)(c.p - start) > binlog_cur_left(&c))
 		return BAD(BINLOG_E_BAD_EVENT, "payload size %llu does not fit the %zu-byte body",
 			   (unsigned long long)psize, (size_t)(c.end - start));
 	c.end = start + psize;
@@ -569,7 +575,8 @@ static binlog_errcode_t parse_gtid_tagged(binlog_decoder_t *d, binlog_cur_t c,
 		case 1:
 			for (int i = 0; i < 16; i++) {
 				if (!binlog_cur_varlen(&c, &v) || v > 255)
-					return BAD(BINLOG_E_BAD_EVENT, "bad source UUID byte %d", i);
+					return BAD(BINLOG_E_BAD_EVENT, "bad source UUID byte %d",
+						   i);
 				g->uuid[i] = (uint8_t)v;
 			}
 			break;
@@ -600,7 +607,8 @@ static binlog_errcode_t parse_gtid_tagged(binlog_decoder_t *d, binlog_cur_t c,
 				char ch = (char)t[i];
 				if (ch >= 'A' && ch <= 'Z')
 					ch = (char)(ch - 'A' + 'a');
-				if (!((ch >= 'a' && ch <= 'z') || ch == '_' || (i && ch >= '0' && ch <= '9')))
+				if (!((ch >= 'a' && ch <= 'z') || ch == '_' ||
+				      (i && ch >= '0' && ch <= '9')))
 					return BAD(BINLOG_E_BAD_EVENT, "invalid character in tag");
 				g->tag[i] = ch;
 			}
@@ -639,15 +647,16 @@ trunc:
 	return BAD(BINLOG_E_TRUNCATED, "field truncated");
 }
 
-static binlog_errcode_t parse_maria_gtid(binlog_decoder_t *d, binlog_cur_t c,
-					 binlog_event_t *ev, binlog_err_t *err)
+static binlog_errcode_t parse_maria_gtid(binlog_decoder_t *d, binlog_cur_t c, binlog_event_t *ev,
+					 binlog_err_t *err)
 {
 	uint64_t seq;
 	uint32_t domain;
 	uint8_t flags;
 
 	memset(&ev->u.gtid, 0, sizeof(ev->u.gtid));
-	if (!binlog_cur_le64(&c, &seq) || !binlog_cur_le32(&c, &domain) || !binlog_cur_u8(&c, &flags))
+	if (!binlog_cur_le64(&c, &seq) || !binlog_cur_le32(&c, &domain) ||
+	    !binlog_cur_u8(&c, &flags))
 		return BAD(BINLOG_E_TRUNCATED, "needs 13 bytes, has %zu", binlog_cur_left(&c));
 	ev->u.gtid.gtid.kind = BINLOG_GTID_MARIADB;
 	ev->u.gtid.gtid.seq = seq;
@@ -716,7 +725,8 @@ static binlog_errcode_t parse_rows(binlog_decoder_t *d, binlog_cur_t c, binlog_e
 	if (v2) {
 		uint16_t xlen;
 		if (!binlog_cur_le16(&c, &xlen) || xlen < 2 || !binlog_cur_skip(&c, xlen - 2u))
-			return BAD(BINLOG_E_BAD_EVENT, "extra row data length is invalid or truncated");
+			return BAD(BINLOG_E_BAD_EVENT,
+				   "extra row data length is invalid or truncated");
 	}
 	r->table = table_get(d, id);
 	if (!r->table) {
@@ -731,7 +741,8 @@ static binlog_errcode_t parse_rows(binlog_decoder_t *d, binlog_cur_t c, binlog_e
 			   (unsigned long long)id);
 	}
 	if (!binlog_cur_packed(&c, &ncols) || ncols == 0 || ncols > r->table->ncols)
-		return BAD(BINLOG_E_BAD_EVENT, "table %.*s.%.*s: %llu columns, its TABLE_MAP has %u",
+		return BAD(BINLOG_E_BAD_EVENT,
+			   "table %.*s.%.*s: %llu columns, its TABLE_MAP has %u",
 			   (int)r->table->db.len, r->table->db.p, (int)r->table->name.len,
 			   r->table->name.p, (unsigned long long)ncols, r->table->ncols);
 	r->ncols = (uint32_t)ncols;
@@ -752,7 +763,8 @@ static binlog_errcode_t parse_rows(binlog_decoder_t *d, binlog_cur_t c, binlog_e
 		 * image would also be zero bytes long, and a row loop over
 		 * zero-byte rows would never end. */
 		if (cnt == 0)
-			return BAD(BINLOG_E_BAD_EVENT, "table %.*s.%.*s: the %s image lists no columns",
+			return BAD(BINLOG_E_BAD_EVENT,
+				   "table %.*s.%.*s: the %s image lists no columns",
 				   (int)r->table->db.len, r->table->db.p, (int)r->table->name.len,
 				   r->table->name.p, k ? "after" : "before");
 		r->npresent[k] = cnt;
@@ -760,8 +772,8 @@ static binlog_errcode_t parse_rows(binlog_decoder_t *d, binlog_cur_t c, binlog_e
 	if (compressed) {
 		binlog_errcode_t rc;
 		binlog_buf_reset(&d->unz);
-		rc = binlog__maria_inflate(c.p, binlog_cur_left(&c), d->o.max_inflated_size, &d->unz,
-					   err);
+		rc = binlog__maria_inflate(c.p, binlog_cur_left(&c), d->o.max_inflated_size,
+					   &d->unz, err);
 		if (rc != BINLOG_OK) {
 			char m[BINLOG_ERR_MSG_MAX];
 			snprintf(m, sizeof(m), "%s", err ? err->msg : "");
@@ -901,8 +913,9 @@ static binlog_errcode_t decode(binlog_decoder_t *d, const uint8_t *buf, size_t l
 	d->cur = buf;
 	c = binlog_cur_make(buf + BINLOG_HEADER_LEN, len - BINLOG_HEADER_LEN - (crc ? 4 : 0));
 
-	if (!d->have_fde && type != BINLOG_FORMAT_DESCRIPTION_EVENT && type != BINLOG_ROTATE_EVENT &&
-	    type != BINLOG_HEARTBEAT_LOG_EVENT && type != BINLOG_HEARTBEAT_LOG_EVENT_V2) {
+	if (!d->have_fde && type != BINLOG_FORMAT_DESCRIPTION_EVENT &&
+	    type != BINLOG_ROTATE_EVENT && type != BINLOG_HEARTBEAT_LOG_EVENT &&
+	    type != BINLOG_HEARTBEAT_LOG_EVENT_V2) {
 		if (type == BINLOG_START_EVENT_V3)
 			return BAD(BINLOG_E_UNSUPPORTED,
 				   "binlog format version 1 or 3 (MySQL before 5.0)");
@@ -936,7 +949,8 @@ static binlog_errcode_t decode(binlog_decoder_t *d, const uint8_t *buf, size_t l
 		if (ph > 8 && !binlog_cur_skip(&c, ph - 8))
 			return BAD(BINLOG_E_TRUNCATED, "post-header truncated");
 		if (binlog_cur_left(&c) > 512)
-			return BAD(BINLOG_E_BAD_EVENT, "file name of %zu bytes", binlog_cur_left(&c));
+			return BAD(BINLOG_E_BAD_EVENT, "file name of %zu bytes",
+				   binlog_cur_left(&c));
 		ev->u.rotate.name.p = (const char *)c.p;
 		ev->u.rotate.name.len = (uint32_t)binlog_cur_left(&c);
 		/* Some servers pad the name with NULs. */
@@ -1068,9 +1082,10 @@ int binlog_decoder_next(binlog_decoder_t *d, binlog_event_t *ev, binlog_err_t *e
 		d->where.inner_offset = (uint32_t)inner_off;
 		d->where.type = binlog_cur_left(&d->inner) > 4 ? d->inner.p[4] : 0;
 		if (binlog_cur_left(&d->inner) < BINLOG_HEADER_LEN) {
-			binlog__err_where(err, &d->where, BINLOG_E_TRUNCATED,
-					  "%zu bytes left in the payload, less than an event header",
-					  binlog_cur_left(&d->inner));
+			binlog__err_where(
+				err, &d->where, BINLOG_E_TRUNCATED,
+				"%zu bytes left in the payload, less than an event header",
+				binlog_cur_left(&d->inner));
 			return -1;
 		}
 		sz = binlog_le32(d->inner.p + 9);

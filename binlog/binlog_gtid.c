@@ -150,8 +150,8 @@ static int source_add(gtid_source_t *x, uint64_t start, uint64_t end)
 	return 0;
 }
 
-int binlog_gtid_set_add_range(binlog_gtid_set_t *s, const uint8_t uuid[16],
-			      const char *tag, uint64_t first, uint64_t last)
+int binlog_gtid_set_add_range(binlog_gtid_set_t *s, const uint8_t uuid[16], const char *tag,
+			      uint64_t first, uint64_t last)
 {
 	gtid_source_t *x;
 
@@ -197,8 +197,7 @@ int binlog_gtid_set_add(binlog_gtid_set_t *s, const binlog_gtid_t *g)
 	return 1;
 }
 
-int binlog_gtid_set_has_source(const binlog_gtid_set_t *s, const uint8_t uuid[16],
-			       const char *tag)
+int binlog_gtid_set_has_source(const binlog_gtid_set_t *s, const uint8_t uuid[16], const char *tag)
 {
 	long i = source_find(s, uuid, tag ? tag : "");
 	return i >= 0 && s->src[i].n > 0;
@@ -323,19 +322,21 @@ binlog_errcode_t binlog_gtid_set_decode(binlog_gtid_set_t *s, const uint8_t *p, 
 		if (!binlog_cur_le64(&c, &niv))
 			goto truncated;
 		if (niv > binlog_cur_left(&c) / 16)
-			return binlog_err_set(err, BINLOG_E_BAD_EVENT,
-					      "GTID set: source %llu claims %llu intervals, %zu bytes left",
-					      (unsigned long long)i, (unsigned long long)niv,
-					      binlog_cur_left(&c));
+			return binlog_err_set(
+				err, BINLOG_E_BAD_EVENT,
+				"GTID set: source %llu claims %llu intervals, %zu bytes left",
+				(unsigned long long)i, (unsigned long long)niv,
+				binlog_cur_left(&c));
 		for (uint64_t k = 0; k < niv; k++) {
 			uint64_t a = 0, b = 0;
 			binlog_cur_le64(&c, &a);
 			binlog_cur_le64(&c, &b);
 			if (a < 1 || b <= a)
-				return binlog_err_set(err, BINLOG_E_BAD_EVENT,
-						      "GTID set: source %llu interval %llu is [%llu, %llu)",
-						      (unsigned long long)i, (unsigned long long)k,
-						      (unsigned long long)a, (unsigned long long)b);
+				return binlog_err_set(
+					err, BINLOG_E_BAD_EVENT,
+					"GTID set: source %llu interval %llu is [%llu, %llu)",
+					(unsigned long long)i, (unsigned long long)k,
+					(unsigned long long)a, (unsigned long long)b);
 			if (binlog_gtid_set_add_range(s, uuid, tag, a, b - 1))
 				return binlog_err_set(err, BINLOG_E_NOMEM, NULL);
 		}
@@ -474,8 +475,7 @@ static int parse_u64(const char **pp, uint64_t *v)
 	return 0;
 }
 
-binlog_errcode_t binlog_gtid_set_parse(binlog_gtid_set_t *s, const char *text,
-				       binlog_err_t *err)
+binlog_errcode_t binlog_gtid_set_parse(binlog_gtid_set_t *s, const char *text, binlog_err_t *err)
 {
 	const char *p = text;
 
@@ -496,7 +496,8 @@ binlog_errcode_t binlog_gtid_set_parse(binlog_gtid_set_t *s, const char *text,
 			p++;
 			if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_') {
 				size_t n = 0;
-				while (p[n] && p[n] != ':' && p[n] != ',' && !isspace((unsigned char)p[n]))
+				while (p[n] && p[n] != ':' && p[n] != ',' &&
+				       !isspace((unsigned char)p[n]))
 					n++;
 				if (!tag_valid(p, n))
 					return binlog_err_set(err, BINLOG_E_USAGE,
@@ -516,15 +517,17 @@ binlog_errcode_t binlog_gtid_set_parse(binlog_gtid_set_t *s, const char *text,
 			if (*p == '-') {
 				p++;
 				if (parse_u64(&p, &b))
-					return binlog_err_set(err, BINLOG_E_USAGE,
-							      "GTID set: expected a number at offset %zu",
-							      (size_t)(p - text));
+					return binlog_err_set(
+						err, BINLOG_E_USAGE,
+						"GTID set: expected a number at offset %zu",
+						(size_t)(p - text));
 			}
 			if (a < 1 || b < a)
-				return binlog_err_set(err, BINLOG_E_USAGE,
-						      "GTID set: bad interval %llu-%llu before offset %zu",
-						      (unsigned long long)a, (unsigned long long)b,
-						      (size_t)(p - text));
+				return binlog_err_set(
+					err, BINLOG_E_USAGE,
+					"GTID set: bad interval %llu-%llu before offset %zu",
+					(unsigned long long)a, (unsigned long long)b,
+					(size_t)(p - text));
 			if (binlog_gtid_set_add_range(s, uuid, tag, a, b))
 				return binlog_err_set(err, BINLOG_E_NOMEM, NULL);
 		}

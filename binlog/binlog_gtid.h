@@ -22,8 +22,7 @@ void binlog_gtid_set_free(binlog_gtid_set_t *s);
 void binlog_gtid_set_clear(binlog_gtid_set_t *s);
 
 /* Copy src into dst (replacing dst's contents). 0 or BINLOG_E_NOMEM. */
-binlog_errcode_t binlog_gtid_set_copy(binlog_gtid_set_t *dst,
-				      const binlog_gtid_set_t *src);
+binlog_errcode_t binlog_gtid_set_copy(binlog_gtid_set_t *dst, const binlog_gtid_set_t *src);
 
 /*
  * Replace the contents with the set encoded in a PREVIOUS_GTIDS body,
@@ -35,22 +34,21 @@ binlog_errcode_t binlog_gtid_set_copy(binlog_gtid_set_t *dst,
  * Counts are checked against the bytes present before anything is
  * allocated.
  */
-binlog_errcode_t binlog_gtid_set_decode(binlog_gtid_set_t *s, const uint8_t *p,
-					size_t n, binlog_err_t *err);
+binlog_errcode_t binlog_gtid_set_decode(binlog_gtid_set_t *s, const uint8_t *p, size_t n,
+					binlog_err_t *err);
 
 /* Add one MySQL GTID. Returns 1 when added, 0 when already present,
  * -1 when out of memory. */
 int binlog_gtid_set_add(binlog_gtid_set_t *s, const binlog_gtid_t *g);
 
 /* Add the interval [first, last] (inclusive) of uuid[:tag]. 0 or -1. */
-int binlog_gtid_set_add_range(binlog_gtid_set_t *s, const uint8_t uuid[16],
-			      const char *tag, uint64_t first, uint64_t last);
+int binlog_gtid_set_add_range(binlog_gtid_set_t *s, const uint8_t uuid[16], const char *tag,
+			      uint64_t first, uint64_t last);
 
 int binlog_gtid_set_contains(const binlog_gtid_set_t *s, const binlog_gtid_t *g);
 
 /* 1 when the set has any transaction of uuid[:tag]. */
-int binlog_gtid_set_has_source(const binlog_gtid_set_t *s, const uint8_t uuid[16],
-			       const char *tag);
+int binlog_gtid_set_has_source(const binlog_gtid_set_t *s, const uint8_t uuid[16], const char *tag);
 
 /* Number of transactions in the set (saturates at UINT64_MAX). */
 uint64_t binlog_gtid_set_count(const binlog_gtid_set_t *s);
@@ -61,8 +59,7 @@ void binlog_gtid_set_format(const binlog_gtid_set_t *s, binlog_buf_t *b);
 
 /* Parse the text form (whitespace allowed after commas). Replaces the
  * contents. 0 or an error naming the offset of the problem. */
-binlog_errcode_t binlog_gtid_set_parse(binlog_gtid_set_t *s, const char *text,
-				       binlog_err_t *err);
+binlog_errcode_t binlog_gtid_set_parse(binlog_gtid_set_t *s, const char *text, binlog_err_t *err);
 
 /* Parse "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (36 chars). 0 or -1. */
 int binlog_uuid_parse(const char *text, uint8_t out[16]);

@@ -105,10 +105,10 @@ enum { JB_NULL = 0x00, JB_TRUE = 0x01, JB_FALSE = 0x02 };
 enum { DIFF_REPLACE = 0, DIFF_INSERT = 1, DIFF_REMOVE = 2 };
 
 #define JSON_TEXT_PER_BYTE 16
-#define JSON_TEXT_SLACK 64
-#define JSON_DOM_PER_BYTE 128
-#define JSON_DOM_SLACK ((size_t)64 * 1024)
-#define ARENA_BLOCK ((size_t)16 * 1024)
+#define JSON_TEXT_SLACK    64
+#define JSON_DOM_PER_BYTE  128
+#define JSON_DOM_SLACK     ((size_t)64 * 1024)
+#define ARENA_BLOCK        ((size_t)16 * 1024)
 
 /* One level of the location shown in error messages: "$.a[3]". */
 typedef struct jframe {
@@ -198,8 +198,7 @@ static size_t loc_put(char *o, size_t cap, size_t k, const char *s, size_t n)
 
 /* Printable ASCII copy of s[0..n) for a message: other bytes become '?',
  * and text beyond `max` bytes is cut with "...". */
-static size_t loc_put_text(char *o, size_t cap, size_t k, const uint8_t *s, size_t n,
-			   size_t max)
+static size_t loc_put_text(char *o, size_t cap, size_t k, const uint8_t *s, size_t n, size_t max)
 {
 	for (size_t i = 0; i < n && i < max; i++) {
 		char ch = (s[i] >= 0x20 && s[i] < 0x7f) ? (char)s[i] : '?';
@@ -212,8 +211,7 @@ static size_t loc_put_text(char *o, size_t cap, size_t k, const uint8_t *s, size
 
 static int is_ident_byte(uint8_t c, int first)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '$' ||
-	    c >= 0x80)
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '$' || c >= 0x80)
 		return 1;
 	return !first && c >= '0' && c <= '9';
 }
@@ -342,8 +340,7 @@ static binlog_errcode_t ctx_done(jctx_t *ctx, binlog_errcode_t rc)
 /* Room for `count` items of `size` bytes, aligned for any of them. */
 /* Inputs may be NULL when empty; a cursor must not do arithmetic on NULL,
  * so those become an empty array. NULL with a length is a caller bug. */
-static binlog_errcode_t check_input(jctx_t *ctx, const uint8_t **p, size_t n,
-				   const char *what)
+static binlog_errcode_t check_input(jctx_t *ctx, const uint8_t **p, size_t n, const char *what)
 {
 	static const uint8_t none[1];
 
@@ -363,8 +360,8 @@ static binlog_errcode_t arena_alloc(jctx_t *ctx, size_t count, size_t size, void
 
 	*out = NULL;
 	if (size && count > SIZE_MAX / 2 / size)
-		return jfail(ctx, BINLOG_E_LIMIT, "JSON tree allocation of %zu x %zu bytes",
-			     count, size);
+		return jfail(ctx, BINLOG_E_LIMIT, "JSON tree allocation of %zu x %zu bytes", count,
+			     size);
 	n = (count * size + align - 1) & ~(align - 1);
 	if (blk && blk->cap - blk->used >= n) {
 		*out = (uint8_t *)blk->data + blk->used;
@@ -395,9 +392,8 @@ static binlog_errcode_t arena_alloc(jctx_t *ctx, size_t count, size_t size, void
 static const char *type_name(uint8_t type)
 {
 	static const char *const names[] = {
-		"small object", "large object", "small array", "large array",
-		"literal",      "int16",        "uint16",      "int32",
-		"uint32",       "int64",        "uint64",      "double",
+		"small object", "large object", "small array", "large array",  "literal", "int16",
+		"uint16",       "int32",        "uint32",      "int64",        "uint64",  "double",
 		"string",       "type 0x0d",    "type 0x0e",   "opaque value",
 	};
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "value";
@@ -433,8 +429,7 @@ static int64_t sign_extend(uint64_t u, unsigned bits)
 }
 
 /* The 1..5-byte length in front of strings and opaque payloads. */
-static binlog_errcode_t read_varlen(jctx_t *ctx, binlog_cur_t *c, const char *what,
-				    uint32_t *len)
+static binlog_errcode_t read_varlen(jctx_t *ctx, binlog_cur_t *c, const char *what, uint32_t *len)
 {
 	uint64_t v = 0;
 
@@ -473,9 +468,8 @@ static binlog_errcode_t cont_open(jctx_t *ctx, uint8_t type, binlog_cur_t v, jco
 			     "JSON %s header truncated (%zu bytes, needs %u)", name,
 			     binlog_cur_left(&v), 2 * osz);
 	if (size > binlog_cur_left(&v))
-		return jfail(ctx, BINLOG_E_BAD_VALUE,
-			     "JSON %s of %llu bytes, only %zu bytes left", name,
-			     (unsigned long long)size, binlog_cur_left(&v));
+		return jfail(ctx, BINLOG_E_BAD_VALUE, "JSON %s of %llu bytes, only %zu bytes left",
+			     name, (unsigned long long)size, binlog_cur_left(&v));
 	/* count < 2^32 and entries are at most 11 bytes: no overflow. */
 	hdr = 2 * (uint64_t)osz + count * ((c->obj ? osz + 2u : 0u) + 1u + osz);
 	if (hdr > size)
@@ -492,8 +486,8 @@ static binlog_errcode_t cont_open(jctx_t *ctx, uint8_t type, binlog_cur_t v, jco
 	return BINLOG_OK;
 }
 
-static binlog_errcode_t cont_key(jctx_t *ctx, const jcont_t *c, uint32_t i,
-				 const uint8_t **key, size_t *klen)
+static binlog_errcode_t cont_key(jctx_t *ctx, const jcont_t *c, uint32_t i, const uint8_t **key,
+				 size_t *klen)
 {
 	binlog_cur_t r = c->body;
 	unsigned osz = c->large ? 4 : 2;
@@ -535,17 +529,15 @@ static binlog_errcode_t cont_elem(jctx_t *ctx, const jcont_t *c, uint32_t i, uin
 	uint64_t off;
 
 	if (!binlog_cur_skip(&r, at) || !binlog_cur_u8(&r, type))
-		return jfail(ctx, BINLOG_E_BAD_VALUE, "JSON %s value entry %u truncated",
-			     name, i);
+		return jfail(ctx, BINLOG_E_BAD_VALUE, "JSON %s value entry %u truncated", name, i);
 	if (inlined_type(*type, c->large)) {
 		if (!binlog_cur_take(&r, osz, val))
-			return jfail(ctx, BINLOG_E_BAD_VALUE,
-				     "JSON %s value entry %u truncated", name, i);
+			return jfail(ctx, BINLOG_E_BAD_VALUE, "JSON %s value entry %u truncated",
+				     name, i);
 		return BINLOG_OK;
 	}
 	if (!binlog_cur_le(&r, osz, &off))
-		return jfail(ctx, BINLOG_E_BAD_VALUE, "JSON %s value entry %u truncated",
-			     name, i);
+		return jfail(ctx, BINLOG_E_BAD_VALUE, "JSON %s value entry %u truncated", name, i);
 	if (off < c->hdr)
 		return jfail(ctx, BINLOG_E_BAD_VALUE,
 			     "JSON %s value %u offset %llu inside the %zu-byte header of "
@@ -599,12 +591,11 @@ static binlog_errcode_t render_decimal(jctx_t *ctx, const uint8_t *p, size_t n)
 			     prec, scale);
 	if (n - 2 != need)
 		return jfail(ctx, BINLOG_E_BAD_VALUE,
-			     "JSON DECIMAL(%u,%u) needs %zu bytes, the value has %zu", prec,
-			     scale, need, n - 2);
+			     "JSON DECIMAL(%u,%u) needs %zu bytes, the value has %zu", prec, scale,
+			     need, n - 2);
 	if (binlog_decimal_format(ctx->b, p + 2, prec, scale))
 		return jfail(ctx, BINLOG_E_BAD_VALUE,
-			     "JSON DECIMAL(%u,%u) has a digit group above 999999999", prec,
-			     scale);
+			     "JSON DECIMAL(%u,%u) has a digit group above 999999999", prec, scale);
 	return BINLOG_OK;
 }
 
@@ -663,7 +654,7 @@ static binlog_errcode_t render_scalar(jctx_t *ctx, uint8_t type, binlog_cur_t v)
 {
 	binlog_buf_t *b = ctx->b;
 	static const uint8_t widths[] = {
-		[JB_INT16] = 2, [JB_UINT16] = 2, [JB_INT32] = 4, [JB_UINT32] = 4,
+		[JB_INT16] = 2, [JB_UINT16] = 2, [JB_INT32] = 4,  [JB_UINT32] = 4,
 		[JB_INT64] = 8, [JB_UINT64] = 8, [JB_DOUBLE] = 8,
 	};
 	const uint8_t *s;
@@ -799,8 +790,7 @@ static binlog_errcode_t render_doc(jctx_t *ctx, const uint8_t *p, size_t n)
 	return out_check(ctx);
 }
 
-binlog_errcode_t binlog_json_render(binlog_buf_t *b, const uint8_t *p, size_t n,
-				    binlog_err_t *err)
+binlog_errcode_t binlog_json_render(binlog_buf_t *b, const uint8_t *p, size_t n, binlog_err_t *err)
 {
 	jctx_t ctx;
 	binlog_errcode_t rc;
@@ -1257,8 +1247,7 @@ static int cell_pos(const jleg_t *leg, uint32_t size, uint32_t *pos)
 
 /* Walk legs[0..n) from nd without auto-wrapping (as MySQL's
  * seek_exact_path); *out is NULL when the path is not there. */
-static binlog_errcode_t seek(jctx_t *ctx, jnode_t *nd, const jleg_t *legs, size_t n,
-			     jnode_t **out)
+static binlog_errcode_t seek(jctx_t *ctx, jnode_t *nd, const jleg_t *legs, size_t n, jnode_t **out)
 {
 	binlog_errcode_t rc;
 	uint32_t pos;
@@ -1287,8 +1276,7 @@ static binlog_errcode_t seek(jctx_t *ctx, jnode_t *nd, const jleg_t *legs, size_
 	return BINLOG_OK;
 }
 
-static binlog_errcode_t kids_insert(jctx_t *ctx, jnode_t *parent, uint32_t pos,
-				    const jnode_t *kid)
+static binlog_errcode_t kids_insert(jctx_t *ctx, jnode_t *parent, uint32_t pos, const jnode_t *kid)
 {
 	binlog_errcode_t rc;
 	void *mem;
@@ -1296,7 +1284,7 @@ static binlog_errcode_t kids_insert(jctx_t *ctx, jnode_t *parent, uint32_t pos,
 	if (parent->count == UINT32_MAX)
 		return jfail(ctx, BINLOG_E_LIMIT, "JSON container too large to insert into");
 	if (parent->count == parent->cap) {
-		uint32_t ncap = parent->cap < 4		       ? 4
+		uint32_t ncap = parent->cap < 4                ? 4
 				: parent->cap > UINT32_MAX / 2 ? UINT32_MAX
 							       : parent->cap * 2;
 		rc = arena_alloc(ctx, ncap, sizeof(jnode_t), &mem);
@@ -1333,8 +1321,8 @@ static binlog_errcode_t apply_one(jctx_t *ctx, jnode_t *root, const jdiff_t *d)
 	binlog_errcode_t rc;
 
 	if (d->nlegs == 0)
-		return jfail(ctx, BINLOG_E_BAD_VALUE,
-			     "a JSON diff cannot %s the whole document", op_names[d->op]);
+		return jfail(ctx, BINLOG_E_BAD_VALUE, "a JSON diff cannot %s the whole document",
+			     op_names[d->op]);
 	last = &d->legs[d->nlegs - 1];
 	if (d->op == DIFF_REPLACE) {
 		rc = seek(ctx, root, d->legs, d->nlegs, &target);
@@ -1438,9 +1426,8 @@ static binlog_errcode_t check_value(jctx_t *ctx, const jdiff_t *d)
 	return rc;
 }
 
-binlog_errcode_t binlog_json_apply_diffs(binlog_buf_t *b, const uint8_t *before,
-					 size_t bn, const uint8_t *diff, size_t dn,
-					 binlog_err_t *err)
+binlog_errcode_t binlog_json_apply_diffs(binlog_buf_t *b, const uint8_t *before, size_t bn,
+					 const uint8_t *diff, size_t dn, binlog_err_t *err)
 {
 	jctx_t ctx;
 	binlog_cur_t c;

@@ -60,8 +60,7 @@
  * column under INSERT IGNORE or a non-strict sql_mode, and reads it back
  * as the JSON null literal.
  */
-binlog_errcode_t binlog_json_render(binlog_buf_t *b, const uint8_t *p, size_t n,
-				    binlog_err_t *err);
+binlog_errcode_t binlog_json_render(binlog_buf_t *b, const uint8_t *p, size_t n, binlog_err_t *err);
 
 /*
  * Apply the JSON diff list diff[0..dn) (one column's value in a
@@ -71,9 +70,8 @@ binlog_errcode_t binlog_json_render(binlog_buf_t *b, const uint8_t *p, size_t n,
  * that exists) is BINLOG_E_BAD_VALUE: the before image and the diffs
  * disagree. An empty list renders the before image unchanged.
  */
-binlog_errcode_t binlog_json_apply_diffs(binlog_buf_t *b, const uint8_t *before,
-					 size_t bn, const uint8_t *diff, size_t dn,
-					 binlog_err_t *err);
+binlog_errcode_t binlog_json_apply_diffs(binlog_buf_t *b, const uint8_t *before, size_t bn,
+					 const uint8_t *diff, size_t dn, binlog_err_t *err);
 
 /*
  * Append the diff list diff[0..dn) as a JSON array of
@@ -81,7 +79,7 @@ binlog_errcode_t binlog_json_apply_diffs(binlog_buf_t *b, const uint8_t *before,
  * objects, in log order ("[]" for an empty list). Paths are checked for
  * MySQL path syntax and written as logged.
  */
-binlog_errcode_t binlog_json_render_diffs(binlog_buf_t *b, const uint8_t *diff,
-					  size_t dn, binlog_err_t *err);
+binlog_errcode_t binlog_json_render_diffs(binlog_buf_t *b, const uint8_t *diff, size_t dn,
+					  binlog_err_t *err);
 
 #endif

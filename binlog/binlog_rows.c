@@ -23,7 +23,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-
 binlog_errcode_t binlog__err_where(binlog_err_t *err, const binlog_where_t *w,
 				   binlog_errcode_t code, const char *fmt, ...)
 {
@@ -48,7 +47,8 @@ binlog_errcode_t binlog__err_where(binlog_err_t *err, const binlog_where_t *w,
 			       tn ? tn : "unknown event", w->type, msg);
 	else
 		binlog_err_set(err, code, "%s: at %llu, %s (type %u): %s", w->source,
-			       (unsigned long long)w->offset, tn ? tn : "unknown event", w->type, msg);
+			       (unsigned long long)w->offset, tn ? tn : "unknown event", w->type,
+			       msg);
 	return code;
 }
 
@@ -76,7 +76,8 @@ binlog_errcode_t binlog_rows_image(binlog_rows_t *rows, int which, binlog_image_
 		if (!binlog_cur_packed(&img->cur, &opts))
 			goto short_;
 		if (opts & 1) {
-			if (!binlog_cur_bytes(&img->cur, (rows->table->njson + 7) / 8, &img->partial))
+			if (!binlog_cur_bytes(&img->cur, (rows->table->njson + 7) / 8,
+					      &img->partial))
 				goto short_;
 		}
 	}
@@ -86,18 +87,18 @@ binlog_errcode_t binlog_rows_image(binlog_rows_t *rows, int which, binlog_image_
 	img->nulls = nulls;
 	return BINLOG_OK;
 short_:
-	return binlog__err_where(err, rows->where, BINLOG_E_TRUNCATED,
-				 "table %.*s.%.*s: %s image header needs more than the %zu bytes left",
-				 (int)rows->table->db.len, rows->table->db.p,
-				 (int)rows->table->name.len, rows->table->name.p,
-				 which ? "after" : "before", binlog_cur_left(&rows->data));
+	return binlog__err_where(
+		err, rows->where, BINLOG_E_TRUNCATED,
+		"table %.*s.%.*s: %s image header needs more than the %zu bytes left",
+		(int)rows->table->db.len, rows->table->db.p, (int)rows->table->name.len,
+		rows->table->name.p, which ? "after" : "before", binlog_cur_left(&rows->data));
 }
 
 /* The error of a value that did not read, with its table, column and
  * image. Out of line (and cold) so that binlog_image_next, which runs
  * once per column, carries no buffer or spill for it. */
-int binlog__image_error(const binlog_image_t *img, uint32_t i,
-						       binlog_errcode_t rc, binlog_err_t *err)
+int binlog__image_error(const binlog_image_t *img, uint32_t i, binlog_errcode_t rc,
+			binlog_err_t *err)
 {
 	const binlog_column_t *c = &img->table->cols[i];
 	char detail[BINLOG_ERR_MSG_MAX];

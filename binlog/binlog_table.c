@@ -229,7 +229,13 @@ bad:
  * table linear to parse.
  */
 enum col_class {
-	CLS_NUMERIC, CLS_CHARACTER, CLS_ENUM_SET, CLS_GEOMETRY, CLS_VECTOR, CLS_SET, CLS_ENUM,
+	CLS_NUMERIC,
+	CLS_CHARACTER,
+	CLS_ENUM_SET,
+	CLS_GEOMETRY,
+	CLS_VECTOR,
+	CLS_SET,
+	CLS_ENUM,
 	CLS__COUNT
 };
 
@@ -269,11 +275,20 @@ static int col_lists_build(col_lists_t *l, const binlog_table_t *t, int flavor)
 
 static const char *field_name(uint8_t f)
 {
-	static const char *const names[] = {
-		"?", "SIGNEDNESS", "DEFAULT_CHARSET", "COLUMN_CHARSET", "COLUMN_NAME",
-		"SET_STR_VALUE", "ENUM_STR_VALUE", "GEOMETRY_TYPE", "SIMPLE_PRIMARY_KEY",
-		"PRIMARY_KEY_WITH_PREFIX", "ENUM_AND_SET_DEFAULT_CHARSET",
-		"ENUM_AND_SET_COLUMN_CHARSET", "COLUMN_VISIBILITY", "VECTOR_DIMENSIONALITY"};
+	static const char *const names[] = {"?",
+					    "SIGNEDNESS",
+					    "DEFAULT_CHARSET",
+					    "COLUMN_CHARSET",
+					    "COLUMN_NAME",
+					    "SET_STR_VALUE",
+					    "ENUM_STR_VALUE",
+					    "GEOMETRY_TYPE",
+					    "SIMPLE_PRIMARY_KEY",
+					    "PRIMARY_KEY_WITH_PREFIX",
+					    "ENUM_AND_SET_DEFAULT_CHARSET",
+					    "ENUM_AND_SET_COLUMN_CHARSET",
+					    "COLUMN_VISIBILITY",
+					    "VECTOR_DIMENSIONALITY"};
 	return f < sizeof(names) / sizeof(names[0]) ? names[f] : "?";
 }
 
@@ -321,16 +336,17 @@ static binlog_errcode_t opt_charsets(binlog_table_t *t, const col_lists_t *l, ui
 		}
 		if (k != n)
 			return binlog_err_set(err, BINLOG_E_BAD_EVENT,
-					      "TABLE_MAP %s: %u entries for %u columns", field_name(f),
-					      k, n);
+					      "TABLE_MAP %s: %u entries for %u columns",
+					      field_name(f), k, n);
 	}
 	if (!labels)
 		t->has |= BINLOG_HAS_CHARSETS;
 	return BINLOG_OK;
 bad:
-	return binlog_err_set(err, BINLOG_E_BAD_EVENT,
-			      "TABLE_MAP %s: malformed or more entries than the %u columns it covers",
-			      field_name(f), n);
+	return binlog_err_set(
+		err, BINLOG_E_BAD_EVENT,
+		"TABLE_MAP %s: malformed or more entries than the %u columns it covers",
+		field_name(f), n);
 }
 
 /* SET_STR_VALUE / ENUM_STR_VALUE: count the strings first so one array
@@ -357,8 +373,9 @@ static binlog_errcode_t opt_labels(struct table_priv *tp, const col_lists_t *l, 
 		ncol++;
 	}
 	if (ncol != l->n[cls])
-		return binlog_err_set(err, BINLOG_E_BAD_EVENT, "TABLE_MAP %s: %u entries for %u columns",
-				      field_name(f), ncol, l->n[cls]);
+		return binlog_err_set(err, BINLOG_E_BAD_EVENT,
+				      "TABLE_MAP %s: %u entries for %u columns", field_name(f),
+				      ncol, l->n[cls]);
 	/* The label arrays of ENUM and SET share one allocation; the second
 	 * field appends to the first's. */
 	for (uint32_t i = 0; i < t->ncols; i++)
@@ -540,7 +557,8 @@ binlog_errcode_t binlog__table_parse(const uint8_t *body, size_t n, unsigned id_
 	t->name.len = tl;
 	if (!binlog_cur_packed(&c, &ncols) || ncols == 0 || ncols > binlog_cur_left(&c)) {
 		rc = binlog_err_set(err, BINLOG_E_BAD_EVENT,
-				    "TABLE_MAP %.*s.%.*s: bad column count", (int)dl, db, (int)tl, tb);
+				    "TABLE_MAP %.*s.%.*s: bad column count", (int)dl, db, (int)tl,
+				    tb);
 		goto fail;
 	}
 	t->ncols = (uint32_t)ncols;
@@ -548,8 +566,8 @@ binlog_errcode_t binlog__table_parse(const uint8_t *body, size_t n, unsigned id_
 	if (!binlog_cur_packed(&c, &mlen) || !binlog_cur_bytes(&c, (size_t)mlen, &meta) ||
 	    !binlog_cur_bytes(&c, (size_t)(ncols + 7) / 8, &nulls)) {
 		rc = binlog_err_set(err, BINLOG_E_TRUNCATED,
-				    "TABLE_MAP %.*s.%.*s: metadata or null bitmap truncated", (int)dl,
-				    db, (int)tl, tb);
+				    "TABLE_MAP %.*s.%.*s: metadata or null bitmap truncated",
+				    (int)dl, db, (int)tl, tb);
 		goto fail;
 	}
 	t->cols = calloc((size_t)ncols, sizeof(*t->cols));
@@ -571,8 +589,8 @@ binlog_errcode_t binlog__table_parse(const uint8_t *body, size_t n, unsigned id_
 		}
 		if (!binlog_cur_bytes(&mc, (size_t)ml, &m)) {
 			rc = binlog_err_set(err, BINLOG_E_BAD_EVENT,
-					    "TABLE_MAP %.*s.%.*s: metadata ends at column %u", (int)dl,
-					    db, (int)tl, tb, i);
+					    "TABLE_MAP %.*s.%.*s: metadata ends at column %u",
+					    (int)dl, db, (int)tl, tb, i);
 			goto fail;
 		}
 		if (ml && (rc = column_meta(col, i, m, err)) != BINLOG_OK)
@@ -583,9 +601,10 @@ binlog_errcode_t binlog__table_parse(const uint8_t *body, size_t n, unsigned id_
 			col->json_index = (uint16_t)t->njson++;
 	}
 	if (binlog_cur_left(&mc)) {
-		rc = binlog_err_set(err, BINLOG_E_BAD_EVENT,
-				    "TABLE_MAP %.*s.%.*s: %zu metadata bytes left after the last column",
-				    (int)dl, db, (int)tl, tb, binlog_cur_left(&mc));
+		rc = binlog_err_set(
+			err, BINLOG_E_BAD_EVENT,
+			"TABLE_MAP %.*s.%.*s: %zu metadata bytes left after the last column",
+			(int)dl, db, (int)tl, tb, binlog_cur_left(&mc));
 		goto fail;
 	}
 	if (binlog_cur_left(&c) && col_lists_build(&lists, t, flavor)) {
@@ -599,8 +618,8 @@ binlog_errcode_t binlog__table_parse(const uint8_t *body, size_t n, unsigned id_
 		if (!binlog_cur_u8(&c, &f) || !binlog_cur_packed(&c, &flen) ||
 		    !binlog_cur_take(&c, (size_t)flen, &v)) {
 			rc = binlog_err_set(err, BINLOG_E_TRUNCATED,
-					    "TABLE_MAP %.*s.%.*s: optional metadata truncated", (int)dl,
-					    db, (int)tl, tb);
+					    "TABLE_MAP %.*s.%.*s: optional metadata truncated",
+					    (int)dl, db, (int)tl, tb);
 			goto fail;
 		}
 		if ((rc = opt_field(tp, &lists, f, v, err)) != BINLOG_OK) {

@@ -25,13 +25,13 @@
 #include "binlog_buf.h"
 
 typedef struct binlog_time {
-	uint8_t neg;     /* TIME only */
+	uint8_t neg; /* TIME only */
 	uint8_t month;
 	uint8_t day;
 	uint8_t minute;
 	uint8_t second;
 	uint16_t year;
-	uint32_t hour;   /* TIME can exceed 24 (up to 838) */
+	uint32_t hour; /* TIME can exceed 24 (up to 838) */
 	uint32_t usec;
 } binlog_time_t;
 

@@ -9,8 +9,8 @@
 const char *binlog_event_type_name(unsigned type)
 {
 	switch (type) {
-#define BINLOG__EV_NAME(name, code) \
-	case code:                  \
+#define BINLOG__EV_NAME(name, code)                                                                \
+	case code:                                                                                 \
 		return #name;
 		BINLOG_EVENT_TYPES(BINLOG__EV_NAME)
 #undef BINLOG__EV_NAME
@@ -22,8 +22,8 @@ const char *binlog_event_type_name(unsigned type)
 const char *binlog_column_type_name(unsigned type)
 {
 	switch (type) {
-#define BINLOG__COL_NAME(name, code) \
-	case code:                   \
+#define BINLOG__COL_NAME(name, code)                                                               \
+	case code:                                                                                 \
 		return #name;
 		BINLOG_COLUMN_TYPES(BINLOG__COL_NAME)
 #undef BINLOG__COL_NAME

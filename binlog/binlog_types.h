@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+/* clang-format off */
 /*       name                        code */
 #define BINLOG_EVENT_TYPES(X)                       \
 	X(UNKNOWN_EVENT,               0)           \
@@ -73,6 +74,7 @@ enum binlog_event_type {
 	BINLOG_EVENT_TYPES(BINLOG__EV_ENUM)
 #undef BINLOG__EV_ENUM
 };
+/* clang-format on */
 
 /* "WRITE_ROWS_EVENT" etc., or NULL for a code no server defines. */
 const char *binlog_event_type_name(unsigned type);
@@ -106,6 +108,7 @@ static inline int binlog_event_is_rows(unsigned type)
  * directly (they travel as STRING with the real type in the metadata) but
  * are listed because the decoder resolves STRING to them.
  */
+/* clang-format off */
 /*       name          code */
 #define BINLOG_COLUMN_TYPES(X)             \
 	X(DECIMAL,     0)                  \
@@ -151,6 +154,7 @@ enum binlog_column_type {
 	BINLOG_COLUMN_TYPES(BINLOG__COL_ENUM)
 #undef BINLOG__COL_ENUM
 };
+/* clang-format on */
 
 /* "LONGLONG", "NEWDECIMAL", ... or NULL for an unknown code. */
 const char *binlog_column_type_name(unsigned type);
@@ -161,10 +165,10 @@ const char *binlog_column_type_name(unsigned type);
 #define BINLOG_LOG_EVENT_IGNORABLE_F     0x0080
 
 /* Rows event flags. */
-#define BINLOG_ROWS_STMT_END_F           0x0001
-#define BINLOG_ROWS_NO_FOREIGN_KEY_F     0x0002
-#define BINLOG_ROWS_RELAXED_UNIQUE_F     0x0004
-#define BINLOG_ROWS_COMPLETE_ROWS_F      0x0008
+#define BINLOG_ROWS_STMT_END_F       0x0001
+#define BINLOG_ROWS_NO_FOREIGN_KEY_F 0x0002
+#define BINLOG_ROWS_RELAXED_UNIQUE_F 0x0004
+#define BINLOG_ROWS_COMPLETE_ROWS_F  0x0008
 
 /* Checksum algorithms named by FORMAT_DESCRIPTION. */
 #define BINLOG_CHECKSUM_OFF   0
@@ -172,6 +176,6 @@ const char *binlog_column_type_name(unsigned type);
 #define BINLOG_CHECKSUM_UNDEF 255
 
 #define BINLOG_HEADER_LEN 19
-#define BINLOG_MAGIC_LEN 4
+#define BINLOG_MAGIC_LEN  4
 
 #endif

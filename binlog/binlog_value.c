@@ -365,9 +365,9 @@ static COLD binlog_errcode_t unsupported(const binlog_column_t *c, binlog_err_t 
  * ones are functions of their own (tail calls), which keeps this frame
  * and its register saves small.
  */
-binlog_errcode_t binlog__value_read(const binlog_column_t *c, binlog_cur_t *cur,
-				    int partial_json, binlog_buf_t *scratch, size_t max_inflated,
-				    binlog_value_t *v, binlog_err_t *err)
+binlog_errcode_t binlog__value_read(const binlog_column_t *c, binlog_cur_t *cur, int partial_json,
+				    binlog_buf_t *scratch, size_t max_inflated, binlog_value_t *v,
+				    binlog_err_t *err)
 {
 	uint64_t x;
 	unsigned n;

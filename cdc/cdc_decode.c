@@ -213,8 +213,7 @@ int cdc_decode_main(int argc, char **argv)
 			(unsigned long long)st.stats.updates, (unsigned long long)st.stats.deletes,
 			(unsigned long long)st.stats.ddl, (unsigned long long)bs->bytes,
 			(unsigned long long)st.stats.skipped_events,
-			(unsigned long long)st.seq.borrowed,
-			(unsigned long long)st.w.invalid_text);
+			(unsigned long long)st.seq.borrowed, (unsigned long long)st.w.invalid_text);
 	}
 out:
 	if (stream_ok)

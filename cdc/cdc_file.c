@@ -25,9 +25,9 @@ struct cdc_file {
 	const char *name;
 	uint8_t *buf;
 	size_t cap;
-	size_t start;   /* first unconsumed byte in buf */
-	size_t end;     /* bytes valid in buf */
-	uint64_t base;  /* file offset of buf[0] */
+	size_t start;  /* first unconsumed byte in buf */
+	size_t end;    /* bytes valid in buf */
+	uint64_t base; /* file offset of buf[0] */
 	int eof;
 };
 
@@ -46,8 +46,8 @@ static int fill(cdc_file_t *f, size_t need, binlog_err_t *err)
 		if (f->cap - f->start < need) {
 			uint8_t *nb = realloc(f->buf, f->start + need);
 			if (!nb) {
-				binlog_err_set(err, BINLOG_E_NOMEM, "%s: no memory for a %zu-byte event",
-					       f->path, need);
+				binlog_err_set(err, BINLOG_E_NOMEM,
+					       "%s: no memory for a %zu-byte event", f->path, need);
 				return -1;
 			}
 			f->buf = nb;

@@ -122,9 +122,10 @@ static binlog_errcode_t put_value(cdc_writer_t *w, const binlog_table_t *bt,
 	case BINLOG_V_DECIMAL:
 		binlog_buf_putc(b, '"');
 		if (binlog_decimal_format(b, v->s, v->prec, v->scale))
-			return binlog_err_set(err, BINLOG_E_BAD_VALUE,
-					      "DECIMAL(%u,%u) bytes hold a digit group above 999999999",
-					      v->prec, v->scale);
+			return binlog_err_set(
+				err, BINLOG_E_BAD_VALUE,
+				"DECIMAL(%u,%u) bytes hold a digit group above 999999999", v->prec,
+				v->scale);
 		binlog_buf_putc(b, '"');
 		break;
 	case BINLOG_V_STRING:
@@ -211,8 +212,8 @@ static binlog_errcode_t put_value(cdc_writer_t *w, const binlog_table_t *bt,
 			return rc;
 		break;
 	case BINLOG_V_JSON_DIFF: {
-		const cdc_json_before_t *jb = w->jb && c->json_index < w->jb_cap ? &w->jb[c->json_index]
-									      : NULL;
+		const cdc_json_before_t *jb =
+			w->jb && c->json_index < w->jb_cap ? &w->jb[c->json_index] : NULL;
 		if (jb && jb->s)
 			rc = binlog_json_apply_diffs(b, jb->s, jb->n, v->s, v->n, err);
 		else {
@@ -299,7 +300,8 @@ binlog_errcode_t cdc_writer_image(cdc_writer_t *w, binlog_buf_t *out, const sche
 	binlog_buf_t *b;
 	size_t start;
 	const binlog_table_t *bt = img->table;
-	int stash = img->rows->kind == BINLOG_ROWS_PARTIAL_UPDATE && img->which == BINLOG_IMAGE_BEFORE;
+	int stash =
+		img->rows->kind == BINLOG_ROWS_PARTIAL_UPDATE && img->which == BINLOG_IMAGE_BEFORE;
 	uint32_t col, ndiff = 0;
 	binlog_value_t v;
 	uint8_t sep = '{';
@@ -355,8 +357,8 @@ binlog_errcode_t cdc_writer_image(cdc_writer_t *w, binlog_buf_t *out, const sche
 			b->failed = 0;
 			return binlog__err_where(err, img->rows->where, rc,
 						 "table %s, column %u (%.*s), %s image at %llu: %s",
-						 st->qualified, col + 1, (int)sc->key_len - 1, sc->key,
-						 img->which ? "after" : "before",
+						 st->qualified, col + 1, (int)sc->key_len - 1,
+						 sc->key, img->which ? "after" : "before",
 						 (unsigned long long)img->pos, m);
 		}
 		if (stash && v.kind == BINLOG_V_JSON && bt->cols[col].json_index < w->jb_cap) {
@@ -386,7 +388,8 @@ binlog_errcode_t cdc_writer_image(cdc_writer_t *w, binlog_buf_t *out, const sche
 			if (k)
 				binlog_buf_putc(b, ',');
 			/* the key without its ':' */
-			binlog_buf_put(b, st->cols[w->diffs[k]].key, st->cols[w->diffs[k]].key_len - 1);
+			binlog_buf_put(b, st->cols[w->diffs[k]].key,
+				       st->cols[w->diffs[k]].key_len - 1);
 		}
 		binlog_buf_putc(b, ']');
 	}
@@ -394,9 +397,10 @@ binlog_errcode_t cdc_writer_image(cdc_writer_t *w, binlog_buf_t *out, const sche
 	if (b->failed) {
 		b->len = start;
 		b->failed = 0;
-		return binlog__err_where(err, img->rows->where, BINLOG_E_LIMIT,
-					 "table %s: record larger than the %zu-byte limit, or out of memory",
-					 st->qualified, b->max);
+		return binlog__err_where(
+			err, img->rows->where, BINLOG_E_LIMIT,
+			"table %s: record larger than the %zu-byte limit, or out of memory",
+			st->qualified, b->max);
 	}
 	return BINLOG_OK;
 }

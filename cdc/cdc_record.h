@@ -21,36 +21,36 @@
 #include "schema.h"
 
 typedef struct cdc_json_before {
-	const uint8_t *s;   /* binary JSON of the before image, or NULL */
+	const uint8_t *s; /* binary JSON of the before image, or NULL */
 	size_t n;
 } cdc_json_before_t;
 
 typedef struct cdc_writer {
-	binlog_buf_t rec;          /* the record being built */
+	binlog_buf_t rec; /* the record being built */
 	binlog_buf_t tmp;
 	binlog_csconv_t *conv;
 	char txn[BINLOG_GTID_TEXT_MAX + 16]; /* ,"gtid":"..." or empty */
 	size_t txn_len;
 	int64_t ts_ms;
-	binlog_buf_t file;         /* ,"file":"..." */
-	cdc_json_before_t *jb;     /* PARTIAL_UPDATE: before-image JSON */
+	binlog_buf_t file;     /* ,"file":"..." */
+	cdc_json_before_t *jb; /* PARTIAL_UPDATE: before-image JSON */
 	uint32_t jb_cap;
-	uint32_t *diffs;           /* columns written as JSON diffs */
+	uint32_t *diffs; /* columns written as JSON diffs */
 	uint32_t diffs_cap;
-	binlog_buf_t *out;         /* where the record being built goes */
+	binlog_buf_t *out; /* where the record being built goes */
 
 	/* Parts of a record that change per transaction or per event,
 	 * formatted once: ,"ts_ms":N,"file":"...","pos":N */
 	binlog_buf_t tail;
-	size_t tail_pos_at;        /* where the position starts in tail */
+	size_t tail_pos_at; /* where the position starts in tail */
 	uint64_t tail_pos;
-	int tail_ok;               /* 0: rebuild */
+	int tail_ok; /* 0: rebuild */
 	/* The last sequence's digits: consecutive sequences (the records of
 	 * a transaction) are counted up in place. */
 	char seq_txt[24];
 	uint8_t seq_len;
 	uint64_t seq_prev;
-	uint64_t invalid_text;     /* text bytes replaced by U+FFFD */
+	uint64_t invalid_text; /* text bytes replaced by U+FFFD */
 } cdc_writer_t;
 
 /* 0 or BINLOG_E_NOMEM. `max_record` bounds one record (0: no bound). */

@@ -25,8 +25,7 @@ void cdc_seq_free(cdc_seq_t *s)
 	memset(s, 0, sizeof(*s));
 }
 
-binlog_errcode_t cdc_seq_previous_gtids(cdc_seq_t *s, const binlog_event_t *ev,
-					binlog_err_t *err)
+binlog_errcode_t cdc_seq_previous_gtids(cdc_seq_t *s, const binlog_event_t *ev, binlog_err_t *err)
 {
 	binlog_errcode_t rc;
 
@@ -74,8 +73,8 @@ binlog_errcode_t cdc_seq_gtid_list(cdc_seq_t *s, const binlog_event_t *ev, binlo
 		dm = domain_get(s, g.domain);
 		if (!dm)
 			return binlog_err_set(err, BINLOG_E_SEQUENCE,
-					      "no room for replication domain %u (at most %d)", g.domain,
-					      MAX_DOMAINS);
+					      "no room for replication domain %u (at most %d)",
+					      g.domain, MAX_DOMAINS);
 		if (g.seq > dm->max_seq)
 			dm->max_seq = g.seq;
 	}
@@ -117,20 +116,23 @@ static binlog_errcode_t seed_maria(cdc_seq_t *s, const char *text, binlog_err_t 
 		p = end;
 		dm = domain_get(s, (uint32_t)d);
 		if (!dm)
-			return binlog_err_set(err, BINLOG_E_SEQUENCE, "too many replication domains");
+			return binlog_err_set(err, BINLOG_E_SEQUENCE,
+					      "too many replication domains");
 		if (seq > dm->max_seq)
 			dm->max_seq = seq;
 	}
 	for (uint32_t i = 0; i < s->ndomains; i++) {
 		if (s->maria_sum > UINT64_MAX - s->domains[i].max_seq)
-			return binlog_err_set(err, BINLOG_E_SEQUENCE, "GTID state overflows 64 bits");
+			return binlog_err_set(err, BINLOG_E_SEQUENCE,
+					      "GTID state overflows 64 bits");
 		s->maria_sum += s->domains[i].max_seq;
 	}
 	return BINLOG_OK;
 bad:
-	return binlog_err_set(err, BINLOG_E_USAGE,
-			      "MariaDB GTID state: expected domain-server-seq at offset %zu of '%s'",
-			      (size_t)(p - text), text);
+	return binlog_err_set(
+		err, BINLOG_E_USAGE,
+		"MariaDB GTID state: expected domain-server-seq at offset %zu of '%s'",
+		(size_t)(p - text), text);
 }
 
 binlog_errcode_t cdc_seq_seed_text(cdc_seq_t *s, const char *text, binlog_err_t *err)

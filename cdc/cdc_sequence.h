@@ -33,7 +33,7 @@
 #include "binlog.h"
 #include "binlog_gtid.h"
 
-#define CDC_SEQ_INDEX_BITS 24
+#define CDC_SEQ_INDEX_BITS   24
 #define CDC_SEQ_ORDINAL_BITS 40
 
 typedef struct cdc_maria_domain {
@@ -42,22 +42,22 @@ typedef struct cdc_maria_domain {
 } cdc_maria_domain_t;
 
 typedef struct cdc_seq {
-	int gtid_mode;             /* current transaction has a GTID */
-	uint64_t ordinal;          /* of the current transaction */
-	uint64_t index;            /* records so far in the transaction */
-	uint64_t last;             /* last sequence handed out, 0 = none */
-	uint64_t file_no;          /* for transactions without a GTID */
+	int gtid_mode;    /* current transaction has a GTID */
+	uint64_t ordinal; /* of the current transaction */
+	uint64_t index;   /* records so far in the transaction */
+	uint64_t last;    /* last sequence handed out, 0 = none */
+	uint64_t file_no; /* for transactions without a GTID */
 
-	binlog_gtid_set_t *mysql;  /* MySQL: every GTID up to now */
-	int mysql_known;           /* a PREVIOUS_GTIDS said where history starts */
+	binlog_gtid_set_t *mysql; /* MySQL: every GTID up to now */
+	int mysql_known;          /* a PREVIOUS_GTIDS said where history starts */
 	uint64_t mysql_count;
 
 	cdc_maria_domain_t *domains; /* MariaDB: highest seq_no per domain */
 	uint32_t ndomains, cap_domains;
 	uint64_t maria_sum;
 
-	uint64_t borrowed;         /* records given previous + 1 */
-	uint64_t duplicates;       /* GTIDs seen twice */
+	uint64_t borrowed;   /* records given previous + 1 */
+	uint64_t duplicates; /* GTIDs seen twice */
 } cdc_seq_t;
 
 /* Initialise; 0 or BINLOG_E_NOMEM. Free with cdc_seq_free. */
@@ -65,8 +65,7 @@ binlog_errcode_t cdc_seq_init(cdc_seq_t *s);
 void cdc_seq_free(cdc_seq_t *s);
 
 /* A PREVIOUS_GTIDS event: the MySQL history before this file. */
-binlog_errcode_t cdc_seq_previous_gtids(cdc_seq_t *s, const binlog_event_t *ev,
-					binlog_err_t *err);
+binlog_errcode_t cdc_seq_previous_gtids(cdc_seq_t *s, const binlog_event_t *ev, binlog_err_t *err);
 
 /* A MariaDB GTID_LIST event: the binlog state before this file. */
 binlog_errcode_t cdc_seq_gtid_list(cdc_seq_t *s, const binlog_event_t *ev, binlog_err_t *err);

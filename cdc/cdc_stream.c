@@ -143,7 +143,7 @@ static binlog_errcode_t count_rows(cdc_stream_t *s, binlog_rows_t *rows)
 	while (binlog_rows_more(rows)) {
 		for (int k = 0; k < images; k++) {
 			int which = rows->kind == BINLOG_ROWS_WRITE || k == 1 ? BINLOG_IMAGE_AFTER
-									     : BINLOG_IMAGE_BEFORE;
+									      : BINLOG_IMAGE_BEFORE;
 			if (binlog_rows_image(rows, which, &img, NULL) != BINLOG_OK ||
 			    binlog_image_skip(&img, NULL) != BINLOG_OK) {
 				cdc_seq_lose_index(&s->seq);

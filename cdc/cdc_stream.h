@@ -23,7 +23,7 @@ typedef struct cdc_stream_stats {
 	uint64_t records;
 	uint64_t inserts, updates, deletes;
 	uint64_t ddl;
-	uint64_t skipped_events; /* rows events of tables not captured */
+	uint64_t skipped_events;   /* rows events of tables not captured */
 	uint64_t uncounted_events; /* of those, events whose rows could not
 				    * be counted (see cdc_seq_lose_index) */
 } cdc_stream_stats_t;
@@ -33,14 +33,14 @@ typedef struct cdc_stream_stats {
 typedef int (*cdc_table_filter_fn)(void *ctx, const char *qualified);
 
 typedef struct cdc_stream {
-	sink_t *sink;          /* not owned */
+	sink_t *sink;               /* not owned */
 	cdc_table_filter_fn filter; /* NULL: capture every table */
 	void *filter_ctx;
 	cdc_seq_t seq;
 	cdc_writer_t w;
-	char file[256];        /* current binlog file name */
+	char file[256]; /* current binlog file name */
 	uint64_t file_no;
-	int follow_rotate;     /* ROTATE switches the file (live streams) */
+	int follow_rotate; /* ROTATE switches the file (live streams) */
 	int txn_open;
 	int txn_has_gtid;
 	cdc_stream_stats_t stats;

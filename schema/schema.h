@@ -22,13 +22,13 @@
 #include "binlog_charset.h"
 
 typedef struct schema_column {
-	const char *key;          /* "\"name\":" with JSON escaping */
+	const char *key; /* "\"name\":" with JSON escaping */
 	uint32_t key_len;
 	const binlog_charset_t *cs; /* NULL: unknown (assume UTF-8, keep
 				     * bytes that are not as base64) */
 	const binlog_charset_t *labels_cs;
-	uint8_t binary;           /* binary charset: bytes, not text */
-	uint8_t pad_binary;       /* BINARY(n): restore the stripped 0x00s */
+	uint8_t binary;     /* binary charset: bytes, not text */
+	uint8_t pad_binary; /* BINARY(n): restore the stripped 0x00s */
 } schema_column_t;
 
 typedef struct schema_table {
@@ -40,9 +40,9 @@ typedef struct schema_table {
 	uint32_t ident_len;
 	/* db.table, for messages and routing */
 	const char *qualified;
-	int positional;           /* no column names in the binlog */
-	int8_t captured;          /* stream filter verdict: -1 not asked yet,
-				   * 0 excluded, 1 captured */
+	int positional;  /* no column names in the binlog */
+	int8_t captured; /* stream filter verdict: -1 not asked yet,
+			  * 0 excluded, 1 captured */
 } schema_table_t;
 
 /*

@@ -20,12 +20,12 @@
 #include "binlog_err.h"
 
 typedef struct sink_record {
-	const uint8_t *value;     /* changelog-json, no trailing newline */
+	const uint8_t *value; /* changelog-json, no trailing newline */
 	size_t value_len;
-	const uint8_t *key;       /* may be NULL */
+	const uint8_t *key; /* may be NULL */
 	size_t key_len;
 	uint64_t seq;
-	const char *op;           /* "+I", "-U", "+U", "-D" */
+	const char *op; /* "+I", "-U", "+U", "-D" */
 	int64_t ts_ms;
 } sink_record_t;
 

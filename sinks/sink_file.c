@@ -38,8 +38,7 @@ static binlog_errcode_t drain(sink_file_t *f, binlog_err_t *err)
 			/* Keep what was not written: a retry can go on. */
 			memmove(f->buf.data, f->buf.data + off, f->buf.len - off);
 			f->buf.len -= off;
-			return binlog_err_set(err, BINLOG_E_IO,
-					      "write: %s", strerror(errno));
+			return binlog_err_set(err, BINLOG_E_IO, "write: %s", strerror(errno));
 		}
 		off += (size_t)n;
 	}

@@ -20,12 +20,12 @@
 #include "sink.h"
 
 typedef struct du_result {
-	char **rec;           /* NUL-terminated record texts */
+	char **rec; /* NUL-terminated record texts */
 	size_t n, cap;
-	uint64_t events;      /* logical events, payload contents included */
-	uint64_t top_events;  /* events as framed in the file */
+	uint64_t events;     /* logical events, payload contents included */
+	uint64_t top_events; /* events as framed in the file */
 	uint64_t ignored;
-	char **notes;         /* ROWS_QUERY / ANNOTATE_ROWS texts */
+	char **notes; /* ROWS_QUERY / ANNOTATE_ROWS texts */
 	size_t nnotes;
 	binlog_errcode_t rc;
 	binlog_err_t err;
@@ -106,7 +106,8 @@ static inline du_result_t *du_decode_files(const char *const *paths, int npaths,
 		binlog_decoder_reset(dec);
 		binlog_decoder_set_source(dec, cdc_file_path(f));
 		cdc_stream_set_file(&st, cdc_file_name(f));
-		while (r->rc == BINLOG_OK && (k = cdc_file_next(f, dec, &p, &n, &off, &r->err)) > 0) {
+		while (r->rc == BINLOG_OK &&
+		       (k = cdc_file_next(f, dec, &p, &n, &off, &r->err)) > 0) {
 			r->top_events++;
 			if ((r->rc = binlog_decoder_feed(dec, p, n, off, &r->err)) != BINLOG_OK)
 				break;
@@ -119,7 +120,8 @@ static inline du_result_t *du_decode_files(const char *const *paths, int npaths,
 					char *t = malloc(ev.u.annotate.text.len + 1);
 					memcpy(t, ev.u.annotate.text.p, ev.u.annotate.text.len);
 					t[ev.u.annotate.text.len] = 0;
-					r->notes = realloc(r->notes, (r->nnotes + 1) * sizeof(char *));
+					r->notes =
+						realloc(r->notes, (r->nnotes + 1) * sizeof(char *));
 					r->notes[r->nnotes++] = t;
 				}
 				if ((r->rc = cdc_stream_event(&st, &ev, &r->err)) != BINLOG_OK)

@@ -13,8 +13,8 @@
 #define FFFD "\xef\xbf\xbd"
 
 /* Convert in charset `name` and compare with the expected body and count. */
-static void check(binlog_csconv_t *conv, const char *name, const char *in,
-		  size_t n, const char *want, size_t want_bad)
+static void check(binlog_csconv_t *conv, const char *name, const char *in, size_t n,
+		  const char *want, size_t want_bad)
 {
 	const binlog_charset_t *cs = binlog_charset_by_name(name);
 	binlog_buf_t b;
@@ -31,7 +31,7 @@ static void check(binlog_csconv_t *conv, const char *name, const char *in,
 }
 
 /* A string literal with its length (it may hold NUL bytes). */
-#define CHECK(conv, name, lit, want, bad) \
+#define CHECK(conv, name, lit, want, bad)                                                          \
 	check((conv), (name), (lit), sizeof(lit) - 1, (want), (bad))
 
 static int setup(void **state)
@@ -52,8 +52,8 @@ static void test_latin1(void **state)
 
 	CHECK(c, "latin1", "\x63\x61\x66\xe9\x20\xf1", "caf\xc3\xa9 \xc3\xb1", 0);
 	/* server: 9F8020736566F16F72 -> C5B8E282AC20736566C3B16F72 */
-	CHECK(c, "latin1", "\x9f\x80\x20\x73\x65\xf1\x6f\x72",
-	      "\xc5\xb8\xe2\x82\xac se\xc3\xb1or", 0);
+	CHECK(c, "latin1", "\x9f\x80\x20\x73\x65\xf1\x6f\x72", "\xc5\xb8\xe2\x82\xac se\xc3\xb1or",
+	      0);
 	/* cp1252 leaves 81 8d 8f 90 9d undefined; the server maps them to
 	 * the C1 controls of the same value. */
 	CHECK(c, "latin1", "\x81\x8d\x8f\x90\x9d", "\xc2\x81\xc2\x8d\xc2\x8f\xc2\x90\xc2\x9d", 0);
@@ -134,18 +134,25 @@ static void test_escapes(void **state)
 {
 	binlog_csconv_t *c = *state;
 	static const char *const ascii_based[] = {
-		"utf8mb4", "utf8mb3", "latin1", "latin2", "cp1251", "koi8r",
-		"ascii",   "big5",    "gbk",    "gb2312", "gb18030", "sjis",
-		"cp932",   "ujis",    "eucjpms", "euckr", "binary"};
+		"utf8mb4", "utf8mb3", "latin1",  "latin2", "cp1251",  "koi8r",
+		"ascii",   "big5",    "gbk",     "gb2312", "gb18030", "sjis",
+		"cp932",   "ujis",    "eucjpms", "euckr",  "binary"};
 	const char *want = "a\\\"\\\\\\n\\u0001z";
 
 	for (size_t i = 0; i < sizeof(ascii_based) / sizeof(ascii_based[0]); i++)
 		check(c, ascii_based[i], "a\"\\\n\x01z", 6, want, 0);
-	CHECK(c, "ucs2", "\x00" "a\x00\"\x00\\\x00\n\x00\x01\x00z", want, 0);
-	CHECK(c, "utf16", "\x00" "a\x00\"\x00\\\x00\n\x00\x01\x00z", want, 0);
+	CHECK(c, "ucs2",
+	      "\x00"
+	      "a\x00\"\x00\\\x00\n\x00\x01\x00z",
+	      want, 0);
+	CHECK(c, "utf16",
+	      "\x00"
+	      "a\x00\"\x00\\\x00\n\x00\x01\x00z",
+	      want, 0);
 	CHECK(c, "utf16le", "a\x00\"\x00\\\x00\n\x00\x01\x00z\x00", want, 0);
 	CHECK(c, "utf32",
-	      "\x00\x00\x00" "a\x00\x00\x00\"\x00\x00\x00\\\x00\x00\x00\n"
+	      "\x00\x00\x00"
+	      "a\x00\x00\x00\"\x00\x00\x00\\\x00\x00\x00\n"
 	      "\x00\x00\x00\x01\x00\x00\x00z",
 	      want, 0);
 	/* swe7 has no backslash (0x5c is Ö) */
@@ -299,10 +306,10 @@ static void test_collations_sample(void **state)
 	expect_cs(63, "binary");
 	assert_int_equal(binlog_charset_of_collation(63)->kind, BINLOG_CS_BINARY);
 	expect_cs(224, "utf8mb4");
-	expect_cs(1032, "latin1");   /* latin1_swedish_nopad_ci */
-	expect_cs(576, "utf8mb3");   /* utf8mb3_croatian_ci */
-	expect_cs(2048, "utf8mb3");  /* utf8mb3_uca1400_ai_ci */
-	expect_cs(2304, "utf8mb4");  /* utf8mb4_uca1400_ai_ci */
+	expect_cs(1032, "latin1");  /* latin1_swedish_nopad_ci */
+	expect_cs(576, "utf8mb3");  /* utf8mb3_croatian_ci */
+	expect_cs(2048, "utf8mb3"); /* utf8mb3_uca1400_ai_ci */
+	expect_cs(2304, "utf8mb4"); /* utf8mb4_uca1400_ai_ci */
 	expect_cs(2560, "ucs2");
 	expect_cs(2816, "utf16");
 	expect_cs(3072, "utf32");
@@ -348,11 +355,11 @@ static void test_by_name(void **state)
 	assert_null(binlog_charset_by_name("utf8mb"));
 	assert_null(binlog_charset_by_name(NULL));
 	/* Every single-byte charset named in the design is table-driven. */
-	static const char *const sb[] = {
-		"latin1", "latin2", "latin5", "latin7", "cp1250", "cp1251",
-		"cp1256", "cp1257", "cp850", "cp852", "cp866", "koi8r", "koi8u",
-		"greek", "hebrew", "armscii8", "geostd8", "keybcs2", "macce",
-		"macroman", "dec8", "hp8", "swe7", "tis620"};
+	static const char *const sb[] = {"latin1",   "latin2",  "latin5",  "latin7", "cp1250",
+					 "cp1251",   "cp1256",  "cp1257",  "cp850",  "cp852",
+					 "cp866",    "koi8r",   "koi8u",   "greek",  "hebrew",
+					 "armscii8", "geostd8", "keybcs2", "macce",  "macroman",
+					 "dec8",     "hp8",     "swe7",    "tis620"};
 	for (size_t i = 0; i < sizeof(sb) / sizeof(sb[0]); i++) {
 		const binlog_charset_t *cs = binlog_charset_by_name(sb[i]);
 
@@ -365,18 +372,12 @@ static void test_by_name(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_latin1),
-		cmocka_unit_test(test_sbcs),
-		cmocka_unit_test(test_ucs2),
-		cmocka_unit_test(test_utf16),
-		cmocka_unit_test(test_utf32),
-		cmocka_unit_test(test_utf8),
-		cmocka_unit_test(test_escapes),
-		cmocka_unit_test(test_mbcs),
-		cmocka_unit_test(test_mbcs_invalid),
-		cmocka_unit_test(test_mbcs_long),
-		cmocka_unit_test(test_collations_all),
-		cmocka_unit_test(test_collations_sample),
+		cmocka_unit_test(test_latin1),         cmocka_unit_test(test_sbcs),
+		cmocka_unit_test(test_ucs2),           cmocka_unit_test(test_utf16),
+		cmocka_unit_test(test_utf32),          cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_escapes),        cmocka_unit_test(test_mbcs),
+		cmocka_unit_test(test_mbcs_invalid),   cmocka_unit_test(test_mbcs_long),
+		cmocka_unit_test(test_collations_all), cmocka_unit_test(test_collations_sample),
 		cmocka_unit_test(test_by_name),
 	};
 

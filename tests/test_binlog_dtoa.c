@@ -28,8 +28,7 @@
 #if defined(__SANITIZE_ADDRESS__)
 #define DTOA_SANITIZED 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || \
-	__has_feature(undefined_behavior_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
 #define DTOA_SANITIZED 1
 #endif
 #endif
@@ -88,8 +87,7 @@ static uint32_t fbits(float f)
  */
 #define ERR_LEN 256
 
-static int err_set(char *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static int err_set(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int err_set(char *err, const char *fmt, ...)
 {
@@ -121,8 +119,7 @@ static int run_dtoa(double v, int single, char buf[64], char *err)
 		return err_set(err, "%a: length %zu", v, len);
 	for (size_t i = 32; i < 64; i++)
 		if (buf[i] != 0x55)
-			return err_set(err, "%a: wrote byte %zu (length %zu)",
-				       v, i, len);
+			return err_set(err, "%a: wrote byte %zu (length %zu)", v, i, len);
 	buf[len] = 0;
 	return 0;
 }
@@ -133,8 +130,8 @@ static void check_text(double v, int single, const char *want)
 
 	must(run_dtoa(v, single, buf, err), err);
 	if (strcmp(buf, want) != 0)
-		fail_msg("%a (%s): got \"%s\", want \"%s\"", v,
-			 single ? "float" : "double", buf, want);
+		fail_msg("%a (%s): got \"%s\", want \"%s\"", v, single ? "float" : "double", buf,
+			 want);
 }
 
 static void test_fixed(void **state)
@@ -315,8 +312,7 @@ static int round_trips_at(double v, int single, int p, char buf[64])
  * then inside it too, so reading back is monotone in the precision). Only
  * the lowest significand of a binade has an asymmetric interval.
  */
-static int check_value(double v, int single, int full, int closest,
-		       char *err)
+static int check_value(double v, int single, int full, int closest, char *err)
 {
 	char buf[64], ref[64], d1[64], d2[64];
 	const char *ty = single ? "float" : "double";
@@ -326,8 +322,7 @@ static int check_value(double v, int single, int full, int closest,
 		return -1;
 	if (single ? fbits(strtof(buf, NULL)) != fbits((float)v)
 		   : dbits(strtod(buf, NULL)) != dbits(v))
-		return err_set(err, "%a (%s): \"%s\" does not read back", v,
-			       ty, buf);
+		return err_set(err, "%a (%s): \"%s\" does not read back", v, ty, buf);
 	if (!layout_ok(buf))
 		return err_set(err, "%a: bad layout \"%s\"", v, buf);
 	n = normalize(buf, d1, &e1);
@@ -344,10 +339,8 @@ static int check_value(double v, int single, int full, int closest,
 	/* Same decimal as printf's: closest, and no need to parse it. */
 	snprintf(ref, sizeof(ref), "%.*e", n - 1, v);
 	normalize(ref, d2, &e2);
-	if ((strcmp(d1, d2) != 0 || e1 != e2) &&
-	    round_trips_at(v, single, n, ref))
-		return err_set(err, "%a (%s): \"%s\" is not closest (\"%s\")",
-			       v, ty, buf, ref);
+	if ((strcmp(d1, d2) != 0 || e1 != e2) && round_trips_at(v, single, n, ref))
+		return err_set(err, "%a (%s): \"%s\" is not closest (\"%s\")", v, ty, buf, ref);
 	return 0;
 }
 
@@ -424,8 +417,7 @@ static void run_random(int single)
 			.count = n / nt + (i < n % nt),
 			.seed = SEED * (uint64_t)(2 * i + 1 + single),
 		};
-		started[i] = pthread_create(&th[i], NULL, random_job,
-					    &jobs[i]) == 0;
+		started[i] = pthread_create(&th[i], NULL, random_job, &jobs[i]) == 0;
 		if (!started[i]) /* no thread to spare: do it here */
 			random_job(&jobs[i]);
 	}
@@ -459,9 +451,15 @@ static void test_every_exponent(void **state)
 
 	(void)state;
 	for (uint64_t be = 0; be < 0x7ff; be++) {
-		uint64_t fr[] = {0, 1, 2, 3, 0x8000000000000ULL,
-				 0xfffffffffffffULL, 0xffffffffffffeULL,
-				 rnd(&st) >> 12, rnd(&st) >> 12};
+		uint64_t fr[] = {0,
+				 1,
+				 2,
+				 3,
+				 0x8000000000000ULL,
+				 0xfffffffffffffULL,
+				 0xffffffffffffeULL,
+				 rnd(&st) >> 12,
+				 rnd(&st) >> 12};
 
 		for (size_t i = 0; i < sizeof(fr) / sizeof(fr[0]); i++) {
 			uint64_t b = be << 52 | fr[i];
@@ -473,7 +471,13 @@ static void test_every_exponent(void **state)
 		}
 	}
 	for (uint32_t be = 0; be < 0xff; be++) {
-		uint32_t fr[] = {0, 1, 2, 3, 0x400000, 0x7fffff, 0x7ffffe,
+		uint32_t fr[] = {0,
+				 1,
+				 2,
+				 3,
+				 0x400000,
+				 0x7fffff,
+				 0x7ffffe,
 				 (uint32_t)(rnd(&st) >> 41),
 				 (uint32_t)(rnd(&st) >> 41)};
 
@@ -482,8 +486,7 @@ static void test_every_exponent(void **state)
 
 			if (b == 0)
 				continue;
-			must(check_value((double)from_bits32(b), 1, 1, 1, err),
-			     err);
+			must(check_value((double)from_bits32(b), 1, 1, 1, err), err);
 		}
 	}
 }
@@ -500,14 +503,12 @@ static void test_exact_decimals(void **state)
 
 	(void)state;
 	for (int single = 0; single <= 1; single++) {
-		for (int N = single ? -46 : -325; N <= (single ? 38 : 308);
-		     N++) {
+		for (int N = single ? -46 : -325; N <= (single ? 38 : 308); N++) {
 			for (int dg = 1; dg <= 9; dg++) {
 				double v;
 
 				snprintf(src, sizeof(src), "%de%d", dg, N);
-				v = single ? (double)strtof(src, NULL)
-					   : strtod(src, NULL);
+				v = single ? (double)strtof(src, NULL) : strtod(src, NULL);
 				if (v == 0 || isinf(v))
 					continue;
 				must(check_value(v, single, 1, 1, err), err);
@@ -517,11 +518,9 @@ static void test_exact_decimals(void **state)
 				    (d[0] != '0' + dg || d[1] || e10 != N))
 					fail_msg("%s -> %a -> %s", src, v, out);
 				snprintf(src, sizeof(src), "%d5e%d", dg, N - 1);
-				v = single ? (double)strtof(src, NULL)
-					   : strtod(src, NULL);
+				v = single ? (double)strtof(src, NULL) : strtod(src, NULL);
 				if (v != 0 && !isinf(v))
-					must(check_value(v, single, 1, 1, err),
-					     err);
+					must(check_value(v, single, 1, 1, err), err);
 			}
 		}
 	}
@@ -591,8 +590,7 @@ static double ns_per_call(const double *v, size_t n, int single)
 		for (size_t i = 0; i < n; i++)
 			sum += binlog_dtoa(v[i], single, out);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		ns = ((double)(t1.tv_sec - t0.tv_sec) * 1e9 +
-		      (double)(t1.tv_nsec - t0.tv_nsec)) /
+		ns = ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) /
 		     (double)n;
 		if (r == 0 || ns < best)
 			best = ns;
@@ -638,14 +636,10 @@ static void test_throughput(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fixed),
-		cmocka_unit_test(test_integers),
-		cmocka_unit_test(test_exact_decimals),
-		cmocka_unit_test(test_two_decimals),
-		cmocka_unit_test(test_every_exponent),
-		cmocka_unit_test(test_random_double),
-		cmocka_unit_test(test_random_float),
-		cmocka_unit_test(test_throughput),
+		cmocka_unit_test(test_fixed),          cmocka_unit_test(test_integers),
+		cmocka_unit_test(test_exact_decimals), cmocka_unit_test(test_two_decimals),
+		cmocka_unit_test(test_every_exponent), cmocka_unit_test(test_random_double),
+		cmocka_unit_test(test_random_float),   cmocka_unit_test(test_throughput),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,9 +24,9 @@ static void text_round_trip(void **state)
 
 	(void)state;
 	binlog_buf_init(&b, 0);
-	assert_int_equal(binlog_gtid_set_parse(s, B ":5-9:1-3, " A ":7:tag:1-2:4,\n" A ":1-6",
-					       &err),
-			 BINLOG_OK);
+	assert_int_equal(
+		binlog_gtid_set_parse(s, B ":5-9:1-3, " A ":7:tag:1-2:4,\n" A ":1-6", &err),
+		BINLOG_OK);
 	/* merged (A 1-6 and 7), sorted, untagged before tags */
 	assert_string_equal(fmt(s, &b), A ":1-7," A ":tag:1-2:4," B ":1-3:5-9");
 	assert_int_equal(binlog_gtid_set_count(s), 7 + 3 + 8);
@@ -111,9 +111,9 @@ static void decode_untagged(void **state)
 /* The serialization library's varlen: the fixture's tagged bytes. */
 static void varlen(void **state)
 {
-	static const uint8_t b1[] = {0x0a};                   /* 5 */
-	static const uint8_t b2[] = {0x25, 0x02};             /* 0x89 */
-	static const uint8_t b3[] = {0x43, 0x0f, 0x0b};       /* 90600 */
+	static const uint8_t b1[] = {0x0a};             /* 5 */
+	static const uint8_t b2[] = {0x25, 0x02};       /* 0x89 */
+	static const uint8_t b3[] = {0x43, 0x0f, 0x0b}; /* 90600 */
 	static const uint8_t b9[] = {0xff, 1, 2, 3, 4, 5, 6, 7, 8};
 	static const uint8_t short2[] = {0x25};
 	binlog_cur_t c;

@@ -119,8 +119,7 @@ static int inlined(uint8_t type, int large)
 
 /* An object (keys != NULL) or array of `count` values, laid out as MySQL
  * does: header, key entries, value entries, keys, then values. */
-static tv_t tv_cont(int large, size_t count, const char *const *keys,
-		    const tv_t *const *vals)
+static tv_t tv_cont(int large, size_t count, const char *const *keys, const tv_t *const *vals)
 {
 	tv_t t;
 	unsigned osz = large ? 4 : 2;
@@ -409,12 +408,10 @@ static const uint8_t fx_datetime[] = {0x00, 0x01, 0x00, 0x16, 0x00, 0x0b, 0x00, 
 static const uint8_t fx_time[] = {0x00, 0x01, 0x00, 0x16, 0x00, 0x0b, 0x00, 0x01,
 				  0x00, 0x0f, 0x0c, 0x00, 0x63, 0x0b, 0x08, 0xf1,
 				  0xfb, 0x09, 0xee, 0x77, 0x05, 0x00, 0x00};
-static const uint8_t fx_dec1[] = {0x00, 0x01, 0x00, 0x14, 0x00, 0x0b, 0x00,
-				  0x01, 0x00, 0x0f, 0x0c, 0x00, 0x64, 0xf6,
-				  0x06, 0x06, 0x03, 0x80, 0x7b, 0x01, 0xc8};
-static const uint8_t fx_dec2[] = {0x00, 0x01, 0x00, 0x15, 0x00, 0x0b, 0x00, 0x01,
-				  0x00, 0x0f, 0x0c, 0x00, 0x65, 0xf6, 0x07, 0x0b,
-				  0x02, 0x80, 0x00, 0x00, 0x09, 0x00};
+static const uint8_t fx_dec1[] = {0x00, 0x01, 0x00, 0x14, 0x00, 0x0b, 0x00, 0x01, 0x00, 0x0f, 0x0c,
+				  0x00, 0x64, 0xf6, 0x06, 0x06, 0x03, 0x80, 0x7b, 0x01, 0xc8};
+static const uint8_t fx_dec2[] = {0x00, 0x01, 0x00, 0x15, 0x00, 0x0b, 0x00, 0x01, 0x00, 0x0f, 0x0c,
+				  0x00, 0x65, 0xf6, 0x07, 0x0b, 0x02, 0x80, 0x00, 0x00, 0x09, 0x00};
 static const uint8_t fx_array[] = {0x00, 0x01, 0x00, 0x1c, 0x00, 0x0b, 0x00, 0x01, 0x00, 0x02,
 				   0x0c, 0x00, 0x65, 0x04, 0x00, 0x10, 0x00, 0x05, 0x00, 0x00,
 				   0x05, 0x01, 0x00, 0x04, 0x01, 0x00, 0x04, 0x02, 0x00};
@@ -424,11 +421,11 @@ static const uint8_t fx_null[] = {0x00, 0x01, 0x00, 0x0c, 0x00, 0x0b, 0x00,
 /* mysql-8.0.22_rmc_json_partial_update.000001: json_col of id=1 in the
  * first WRITE_ROWS_V2 event (index 10), and its PARTIAL_UPDATE_ROWS
  * (index 35) after-image value: REPLACE $.age with int16 26. */
-static const uint8_t fx_joe[] = {
-	0x00, 0x03, 0x00, 0x33, 0x00, 0x19, 0x00, 0x03, 0x00, 0x1c, 0x00, 0x04, 0x00,
-	0x20, 0x00, 0x04, 0x00, 0x05, 0x18, 0x00, 0x0c, 0x24, 0x00, 0x0c, 0x2f, 0x00,
-	0x61, 0x67, 0x65, 0x64, 0x61, 0x74, 0x61, 0x6e, 0x61, 0x6d, 0x65, 0x0a, 0x78,
-	0x78, 0x78, 0x78, 0x78, 0x78, 0x78, 0x78, 0x78, 0x78, 0x03, 0x4a, 0x6f, 0x65};
+static const uint8_t fx_joe[] = {0x00, 0x03, 0x00, 0x33, 0x00, 0x19, 0x00, 0x03, 0x00, 0x1c, 0x00,
+				 0x04, 0x00, 0x20, 0x00, 0x04, 0x00, 0x05, 0x18, 0x00, 0x0c, 0x24,
+				 0x00, 0x0c, 0x2f, 0x00, 0x61, 0x67, 0x65, 0x64, 0x61, 0x74, 0x61,
+				 0x6e, 0x61, 0x6d, 0x65, 0x0a, 0x78, 0x78, 0x78, 0x78, 0x78, 0x78,
+				 0x78, 0x78, 0x78, 0x78, 0x03, 0x4a, 0x6f, 0x65};
 static const uint8_t fx_joe_diff[] = {0x00, 0x05, 0x24, 0x2e, 0x61, 0x67,
 				      0x65, 0x03, 0x05, 0x1a, 0x00};
 
@@ -437,8 +434,7 @@ static void test_fixture_values(void **state)
 	(void)state;
 	check_bytes(fx_varchar, sizeof(fx_varchar), "{\"a\":\"base64:type15:VQ==\"}");
 	check_bytes(fx_date, sizeof(fx_date), "{\"b\":\"2012-03-18\"}");
-	check_bytes(fx_datetime, sizeof(fx_datetime),
-		    "{\"c\":\"2012-03-18 11:30:45.000000\"}");
+	check_bytes(fx_datetime, sizeof(fx_datetime), "{\"c\":\"2012-03-18 11:30:45.000000\"}");
 	check_bytes(fx_time, sizeof(fx_time), "{\"c\":\"87:31:46.654321\"}");
 	check_bytes(fx_dec1, sizeof(fx_dec1), "{\"d\":123.456}");
 	check_bytes(fx_dec2, sizeof(fx_dec2), "{\"e\":9.00}");
@@ -470,7 +466,7 @@ static void test_opaque(void **state)
 	check_tv(&v, "-1.50");
 	v = tv_opaque(246, dzero, sizeof(dzero));
 	check_tv(&v, "0");
-	put_le(tneg, (uint64_t)-((int64_t)1 << 36), 8);
+	put_le(tneg, (uint64_t) - ((int64_t)1 << 36), 8);
 	v = tv_opaque(11, tneg, 8);
 	check_tv(&v, "\"-01:00:00.000000\"");
 	v = tv_opaque(19, tneg, 8); /* TIME2 prints the same */
@@ -518,8 +514,8 @@ static void test_truncated_everywhere(void **state)
 		size_t n;
 	} fx[] = {
 		{fx_varchar, sizeof(fx_varchar)}, {fx_date, sizeof(fx_date)},
-		{fx_time, sizeof(fx_time)},	  {fx_dec1, sizeof(fx_dec1)},
-		{fx_array, sizeof(fx_array)},	  {fx_joe, sizeof(fx_joe)},
+		{fx_time, sizeof(fx_time)},       {fx_dec1, sizeof(fx_dec1)},
+		{fx_array, sizeof(fx_array)},     {fx_joe, sizeof(fx_joe)},
 	};
 	const tv_t *docs[] = {&obj, &lobj, &s, &i64};
 	uint8_t d[TV_MAX + 1], m[TV_MAX + 1];
@@ -670,19 +666,19 @@ static void test_varlen(void **state)
 
 	(void)state;
 	/* Six length bytes: MySQL reads at most five. */
-	assert_int_equal(render_fail((const uint8_t[]){T_STR, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00},
-				     7, &err),
-			 BINLOG_E_BAD_VALUE);
+	assert_int_equal(
+		render_fail((const uint8_t[]){T_STR, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00}, 7, &err),
+		BINLOG_E_BAD_VALUE);
 	assert_msg_has(&err, "more than 5 bytes");
 	/* Five bytes holding 35 bits: above 2^32-1. */
-	assert_int_equal(render_fail((const uint8_t[]){T_STR, 0xff, 0xff, 0xff, 0xff, 0x1f}, 6,
-				     &err),
-			 BINLOG_E_BAD_VALUE);
+	assert_int_equal(
+		render_fail((const uint8_t[]){T_STR, 0xff, 0xff, 0xff, 0xff, 0x1f}, 6, &err),
+		BINLOG_E_BAD_VALUE);
 	assert_msg_has(&err, "above 2^32-1");
 	/* Five bytes, 2^32-1: valid form, but the bytes are not there. */
-	assert_int_equal(render_fail((const uint8_t[]){T_STR, 0xff, 0xff, 0xff, 0xff, 0x0f}, 6,
-				     &err),
-			 BINLOG_E_BAD_VALUE);
+	assert_int_equal(
+		render_fail((const uint8_t[]){T_STR, 0xff, 0xff, 0xff, 0xff, 0x0f}, 6, &err),
+		BINLOG_E_BAD_VALUE);
 	assert_msg_has(&err, "only 0 left");
 	/* A non-minimal but valid length (2 as 0x82 0x00) reads fine. */
 	check_bytes((const uint8_t[]){T_STR, 0x82, 0x00, 'h', 'i'}, 5, "\"hi\"");
@@ -797,8 +793,8 @@ static void check_apply(const uint8_t *before, size_t bn, const uint8_t *diff, s
 	binlog_buf_free(&b);
 }
 
-static binlog_errcode_t apply_fail(const uint8_t *before, size_t bn, const uint8_t *diff,
-				   size_t dn, binlog_err_t *err)
+static binlog_errcode_t apply_fail(const uint8_t *before, size_t bn, const uint8_t *diff, size_t dn,
+				   binlog_err_t *err)
 {
 	binlog_buf_t b;
 	binlog_errcode_t rc;
@@ -904,8 +900,7 @@ static void test_diff_ops(void **state)
 			    "{\"age\":24,\"arr\":[9,1,2,3],\"data\":\"x\",\"name\":\"Joe\"}");
 
 		dn = diff_put(diff, 0, OP_REMOVE, "$.data", NULL);
-		check_apply(before, bn, diff, dn,
-			    "{\"age\":24,\"arr\":[1,2,3],\"name\":\"Joe\"}");
+		check_apply(before, bn, diff, dn, "{\"age\":24,\"arr\":[1,2,3],\"name\":\"Joe\"}");
 		dn = diff_put(diff, 0, OP_REMOVE, "$.arr[0]", NULL);
 		check_apply(before, bn, diff, dn,
 			    "{\"age\":24,\"arr\":[2,3],\"data\":\"x\",\"name\":\"Joe\"}");
@@ -956,25 +951,20 @@ static void test_diff_paths(void **state)
 
 	(void)state;
 	dn = diff_put(diff, 0, OP_REPLACE, "$.\"a b\"", &two);
-	check_apply(before, bn, diff, dn,
-		    "{\"a b\":2,\"a\\\"b\":1,\"\xc3\xa9\":1,\"a\\\\b\":1}");
+	check_apply(before, bn, diff, dn, "{\"a b\":2,\"a\\\"b\":1,\"\xc3\xa9\":1,\"a\\\\b\":1}");
 	dn = diff_put(diff, 0, OP_REPLACE, "$.\"a\\\"b\"", &two);
-	check_apply(before, bn, diff, dn,
-		    "{\"a b\":1,\"a\\\"b\":2,\"\xc3\xa9\":1,\"a\\\\b\":1}");
+	check_apply(before, bn, diff, dn, "{\"a b\":1,\"a\\\"b\":2,\"\xc3\xa9\":1,\"a\\\\b\":1}");
 	dn = diff_put(diff, 0, OP_REPLACE, "$.\"\\u00e9\"", &two);
-	check_apply(before, bn, diff, dn,
-		    "{\"a b\":1,\"a\\\"b\":1,\"\xc3\xa9\":2,\"a\\\\b\":1}");
+	check_apply(before, bn, diff, dn, "{\"a b\":1,\"a\\\"b\":1,\"\xc3\xa9\":2,\"a\\\\b\":1}");
 	dn = diff_put(diff, 0, OP_REPLACE, "$.\xc3\xa9", &two); /* bare, non-ASCII */
-	check_apply(before, bn, diff, dn,
-		    "{\"a b\":1,\"a\\\"b\":1,\"\xc3\xa9\":2,\"a\\\\b\":1}");
+	check_apply(before, bn, diff, dn, "{\"a b\":1,\"a\\\"b\":1,\"\xc3\xa9\":2,\"a\\\\b\":1}");
 	/* A surrogate pair in a quoted name: U+1F600. */
 	dn = diff_put(diff, 0, OP_INSERT, "$.\"\\ud83d\\ude00\"", &two);
 	check_apply(before, bn, diff, dn,
 		    "{\"a b\":1,\"a\\\"b\":1,\"\xc3\xa9\":1,\"a\\\\b\":1,"
 		    "\"\xf0\x9f\x98\x80\":2}");
 	dn = diff_put(diff, 0, OP_REPLACE, "$.\"a\\\\b\"", &two);
-	check_apply(before, bn, diff, dn,
-		    "{\"a b\":1,\"a\\\"b\":1,\"\xc3\xa9\":1,\"a\\\\b\":2}");
+	check_apply(before, bn, diff, dn, "{\"a b\":1,\"a\\\"b\":1,\"\xc3\xa9\":1,\"a\\\\b\":2}");
 	check_render_diffs(diff, dn,
 			   "[{\"op\":\"replace\",\"path\":\"$.\\\"a\\\\\\\\b\\\"\",\"value\":2}]");
 
@@ -1021,10 +1011,26 @@ static void test_diff_errors(void **state)
 	tv_t one = tv_num(T_I16, 1, 2);
 	binlog_err_t err;
 	static const char *const bad_paths[] = {
-		"",	   "a",	     "$.",	"$.a.",	   "$[",	 "$[1",
-		"$[x]",	   "$[-1]",  "$.*",	"$[*]",	   "$**.a",	 "$[1 to 2]",
-		"$.\"a",   "$.1a",   "$.a-b",	"$.\"\\x\"", "$.\"\\ud800\"", "$[4294967296]",
-		"$.\"\x01\"", "$[last-]",
+		"",
+		"a",
+		"$.",
+		"$.a.",
+		"$[",
+		"$[1",
+		"$[x]",
+		"$[-1]",
+		"$.*",
+		"$[*]",
+		"$**.a",
+		"$[1 to 2]",
+		"$.\"a",
+		"$.1a",
+		"$.a-b",
+		"$.\"\\x\"",
+		"$.\"\\ud800\"",
+		"$[4294967296]",
+		"$.\"\x01\"",
+		"$[last-]",
 	};
 	binlog_buf_t b;
 
@@ -1086,8 +1092,7 @@ static void test_diff_errors(void **state)
 	for (size_t cut = 1; cut < dn; cut++) {
 		assert_int_equal(apply_fail(before, bn, diff, cut, &err), BINLOG_E_BAD_VALUE);
 		binlog_buf_init(&b, 0);
-		assert_int_equal(binlog_json_render_diffs(&b, diff, cut, &err),
-				 BINLOG_E_BAD_VALUE);
+		assert_int_equal(binlog_json_render_diffs(&b, diff, cut, &err), BINLOG_E_BAD_VALUE);
 		assert_int_equal(b.len, 0);
 		binlog_buf_free(&b);
 	}
@@ -1096,8 +1101,7 @@ static void test_diff_errors(void **state)
 	assert_msg_has(&err, "JSON diff 0 value");
 	/* 0xfb (NULL) is no length. */
 	static const uint8_t nullen[] = {OP_REMOVE, 0xfb};
-	assert_int_equal(apply_fail(before, bn, nullen, sizeof(nullen), &err),
-			 BINLOG_E_BAD_VALUE);
+	assert_int_equal(apply_fail(before, bn, nullen, sizeof(nullen), &err), BINLOG_E_BAD_VALUE);
 	/* A corrupt value even when a later diff removes it again. */
 	dn = diff_put(diff, 0, OP_INSERT, "$.q", &one);
 	diff[dn - 3] = 0x0e;
@@ -1164,8 +1168,7 @@ static void test_diff_tree_memory_bounded(void **state)
 
 	/* A NULL error report is allowed. */
 	binlog_buf_init(&b, 0);
-	assert_int_equal(binlog_json_apply_diffs(&b, before, bn, diff, dn, NULL),
-			 BINLOG_E_LIMIT);
+	assert_int_equal(binlog_json_apply_diffs(&b, before, bn, diff, dn, NULL), BINLOG_E_LIMIT);
 	assert_int_equal(binlog_json_render(&b, before, 3, NULL), BINLOG_E_BAD_VALUE);
 	assert_int_equal(b.len, 0);
 	binlog_buf_free(&b);

@@ -12,12 +12,11 @@
 
 /* {"age":24,"name":"Joe"} in MySQL's binary JSON (small object). */
 static const uint8_t json_joe[] = {
-	0x00, 0x02, 0x00, 0x1d, 0x00,           /* object, 2 members, 29 bytes */
+	0x00, 0x02, 0x00, 0x1d, 0x00,                   /* object, 2 members, 29 bytes */
 	0x12, 0x00, 0x03, 0x00, 0x15, 0x00, 0x04, 0x00, /* keys at 18 (3), 21 (4) */
-	0x05, 0x18, 0x00,                       /* int16 24, inline */
-	0x0c, 0x19, 0x00,                       /* string at 25 */
-	'a',  'g',  'e',  'n',  'a',  'm',  'e',
-	0x03, 'J',  'o',  'e'};
+	0x05, 0x18, 0x00,                               /* int16 24, inline */
+	0x0c, 0x19, 0x00,                               /* string at 25 */
+	'a',  'g',  'e',  'n',  'a',  'm',  'e',  0x03, 'J', 'o', 'e'};
 
 /* REPLACE $.age with int16 26 */
 static const uint8_t diff_age26[] = {0x00, 0x05, '$', '.', 'a', 'g', 'e', 0x03, 0x05, 0x1a, 0x00};
@@ -34,9 +33,9 @@ static void table_doc(bb_t *w)
 	static const uint8_t types[] = {BINLOG_TYPE_LONG, BINLOG_TYPE_JSON, BINLOG_TYPE_VARCHAR};
 	static const uint8_t meta[] = {4, 80, 0};
 	static const uint8_t opt[] = {
-		4, 12, 2, 'i', 'd', 3, 'd', 'o', 'c', 4, 'n', 'a', 'm', 'e', /* COLUMN_NAME */
-		8, 1, 0,                                                  /* SIMPLE_PRIMARY_KEY */
-		3, 1, 45,                                                 /* COLUMN_CHARSET */
+		4, 12, 2,  'i', 'd', 3, 'd', 'o', 'c', 4, 'n', 'a', 'm', 'e', /* COLUMN_NAME */
+		8, 1,  0,  /* SIMPLE_PRIMARY_KEY */
+		3, 1,  45, /* COLUMN_CHARSET */
 	};
 	bb_table_map(w, 7, "app", "docs", 3, types, meta, sizeof(meta), opt, sizeof(opt));
 }
@@ -75,10 +74,12 @@ static void partial_update_applies_to_before_image(void **state)
 	if (r->rc)
 		fail_msg("%s", r->err.msg);
 	assert_int_equal(r->n, 2);
-	assert_non_null(strstr(r->rec[0], "\"data\":{\"id\":1,\"doc\":{\"age\":24,\"name\":\"Joe\"},"
-					  "\"name\":\"Joe\"},\"op\":\"-U\""));
-	assert_non_null(strstr(r->rec[1], "\"data\":{\"id\":1,\"doc\":{\"age\":26,\"name\":\"Joe\"},"
-					  "\"name\":\"Joe\"},\"op\":\"+U\""));
+	assert_non_null(strstr(r->rec[0],
+			       "\"data\":{\"id\":1,\"doc\":{\"age\":24,\"name\":\"Joe\"},"
+			       "\"name\":\"Joe\"},\"op\":\"-U\""));
+	assert_non_null(strstr(r->rec[1],
+			       "\"data\":{\"id\":1,\"doc\":{\"age\":26,\"name\":\"Joe\"},"
+			       "\"name\":\"Joe\"},\"op\":\"+U\""));
 	assert_null(strstr(r->rec[1], "json_diff"));
 	/* the commit time from the GTID event, in ms */
 	assert_non_null(strstr(r->rec[1], "\"ts_ms\":1718454896123,"));
@@ -112,8 +113,9 @@ static void partial_update_without_before_image(void **state)
 		fail_msg("%s", r->err.msg);
 	assert_int_equal(r->n, 2);
 	assert_non_null(strstr(r->rec[0], "\"data\":{\"id\":1},\"op\":\"-U\""));
-	assert_non_null(strstr(r->rec[1], "\"data\":{\"doc\":[{\"op\":\"replace\",\"path\":\"$.age\","
-					  "\"value\":26}]},\"op\":\"+U\""));
+	assert_non_null(strstr(r->rec[1],
+			       "\"data\":{\"doc\":[{\"op\":\"replace\",\"path\":\"$.age\","
+			       "\"value\":26}]},\"op\":\"+U\""));
 	assert_non_null(strstr(r->rec[1], "\"json_diff\":[\"doc\"]"));
 	du_free(r);
 	binlog_buf_free(&rows);
@@ -124,29 +126,29 @@ static void partial_update_without_before_image(void **state)
  * length borrows bits of the real-type byte. */
 static void all_optional_metadata(void **state)
 {
-	static const uint8_t types[] = {BINLOG_TYPE_LONG,   BINLOG_TYPE_STRING, BINLOG_TYPE_STRING,
-					BINLOG_TYPE_STRING, BINLOG_TYPE_GEOMETRY, BINLOG_TYPE_VECTOR,
-					BINLOG_TYPE_TINY};
+	static const uint8_t types[] = {
+		BINLOG_TYPE_LONG,     BINLOG_TYPE_STRING, BINLOG_TYPE_STRING, BINLOG_TYPE_STRING,
+		BINLOG_TYPE_GEOMETRY, BINLOG_TYPE_VECTOR, BINLOG_TYPE_TINY};
 	/* CHAR(100) utf8mb4 = 400 bytes: 0xee 0x90 (400 = 0x190);
 	 * ENUM 1 byte; SET 1 byte; geometry 4; vector 4 */
 	static const uint8_t meta[] = {0xee, 0x90, 0xf7, 0x01, 0xf8, 0x01, 4, 4};
 	static const uint8_t opt[] = {
-		1, 1, 0x40,                                  /* SIGNEDNESS */
-		2, 3, 45, 1, 63,                             /* DEFAULT 45; char col 1 (vector) 63 */
-		4, 14, 1, 'a', 1, 'b', 1, 'e', 1, 's', 1, 'g', 1, 'v', 1, 't', /* names */
-		5, 6, 2, 1, 'x', 2, 'y', '\'',              /* SET labels x, y' */
-		6, 6, 2, 1, 'p', 2, 'q', 'r',                /* ENUM labels p, qr */
-		7, 1, 1,                                     /* GEOMETRY_TYPE: POINT */
-		9, 4, 0, 0, 1, 10,                           /* PK: a, then b(10) */
-		10, 1, 8,                                    /* ENUM/SET default latin1 */
-		12, 1, 0xfc,                                 /* visibility: t invisible */
-		13, 1, 3,                                    /* VECTOR dims 3 */
+		1,  1,  0x40,          /* SIGNEDNESS */
+		2,  3,  45,   1,   63, /* DEFAULT 45; char col 1 (vector) 63 */
+		4,  14, 1,    'a', 1,   'b', 1,   'e',  1, 's', 1, 'g', 1, 'v', 1, 't', /* names */
+		5,  6,  2,    1,   'x', 2,   'y', '\'', /* SET labels x, y' */
+		6,  6,  2,    1,   'p', 2,   'q', 'r',  /* ENUM labels p, qr */
+		7,  1,  1,                              /* GEOMETRY_TYPE: POINT */
+		9,  4,  0,    0,   1,   10,             /* PK: a, then b(10) */
+		10, 1,  8,                              /* ENUM/SET default latin1 */
+		12, 1,  0xfc,                           /* visibility: t invisible */
+		13, 1,  3,                              /* VECTOR dims 3 */
 	};
 	bb_t w;
 	binlog_buf_t rows;
 	static const uint8_t all[] = {0x7f};
-	static const uint8_t wkb[] = {0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f,
-				      0, 0, 0, 0, 0, 0, 0, 0x40};
+	static const uint8_t wkb[] = {0, 0, 0,    0,    1, 1, 0, 0, 0, 0, 0, 0,   0,
+				      0, 0, 0xf0, 0x3f, 0, 0, 0, 0, 0, 0, 0, 0x40};
 	static const uint8_t vec[] = {0xcd, 0xcc, 0x8c, 0x3f, 0, 0, 0x80, 0xbf, 0, 0, 0, 0};
 	du_result_t *r;
 	char big[400];
@@ -161,13 +163,13 @@ static void all_optional_metadata(void **state)
 	bb_le(&rows, (uint32_t)-5, 4);
 	bb_le(&rows, 400, 2); /* 2-byte length: CHAR > 255 bytes */
 	binlog_buf_put(&rows, big, 400);
-	binlog_buf_putc(&rows, 2);     /* ENUM index 2: "qr" */
-	binlog_buf_putc(&rows, 0x03);  /* SET x,y' */
+	binlog_buf_putc(&rows, 2);    /* ENUM index 2: "qr" */
+	binlog_buf_putc(&rows, 0x03); /* SET x,y' */
 	bb_le(&rows, sizeof(wkb), 4);
 	binlog_buf_put(&rows, wkb, sizeof(wkb));
 	bb_le(&rows, sizeof(vec), 4);
 	binlog_buf_put(&rows, vec, sizeof(vec));
-	binlog_buf_putc(&rows, 200);   /* unsigned TINY */
+	binlog_buf_putc(&rows, 200); /* unsigned TINY */
 	bb_rows(&w, BINLOG_WRITE_ROWS_EVENT, 9, 7, all, NULL, rows.data, rows.len);
 	r = du_decode_bytes(w.b.data, w.b.len, NULL);
 	if (r->rc)
@@ -175,7 +177,8 @@ static void all_optional_metadata(void **state)
 	assert_int_equal(r->n, 1);
 	assert_non_null(strstr(r->rec[0], "\"a\":-5,\"b\":\"zzzz"));
 	assert_non_null(strstr(r->rec[0], "zzz\",\"e\":\"qr\",\"s\":\"x,y'\","));
-	assert_non_null(strstr(r->rec[0], "\"g\":{\"srid\":0,\"wkb\":\"AQEAAAAAAAAAAADwPwAAAAAAAABA\"}"));
+	assert_non_null(
+		strstr(r->rec[0], "\"g\":{\"srid\":0,\"wkb\":\"AQEAAAAAAAAAAADwPwAAAAAAAABA\"}"));
 	assert_non_null(strstr(r->rec[0], "\"v\":[1.1,-1.0,0.0],\"t\":200}"));
 	assert_non_null(strstr(r->rec[0], "\"pk\":[\"a\",\"b\"]"));
 	du_free(r);
@@ -190,9 +193,9 @@ static void table_map_fields(void **state)
 					BINLOG_TYPE_NEWDECIMAL, BINLOG_TYPE_BIT};
 	static const uint8_t meta[] = {0x90, 0x01, 0xfe, 0x10, 10, 2, 2, 1};
 	static const uint8_t opt[] = {
-		1, 1, 0xc0,            /* LONG unsigned, DECIMAL unsigned */
-		3, 4, 0xfc, 0xff, 0x00, 8, /* VARCHAR 255, CHAR latin1 */
-		12, 1, 0xe8,           /* visibility: col 3 and 4 ... */
+		1,  1, 0xc0,                /* LONG unsigned, DECIMAL unsigned */
+		3,  4, 0xfc, 0xff, 0x00, 8, /* VARCHAR 255, CHAR latin1 */
+		12, 1, 0xe8,                /* visibility: col 3 and 4 ... */
 	};
 	bb_t w;
 	binlog_decoder_t *d = binlog_decoder_new(NULL);
@@ -362,8 +365,8 @@ static void incident(void **state)
 {
 	bb_t w;
 	du_result_t *r;
-	static const uint8_t full[] = {1, 0, 11, 'L', 'O', 'S', 'T', '_', 'E', 'V', 'E', 'N', 'T',
-				       'S'};
+	static const uint8_t full[] = {1,   0,   11,  'L', 'O', 'S', 'T',
+				       '_', 'E', 'V', 'E', 'N', 'T', 'S'};
 	static const uint8_t cut[] = {1, 0, 200};
 
 	(void)state;
@@ -465,7 +468,8 @@ static void mariadb_compressed_events(void **state)
 		binlog_buf_reset(&z);
 		bb_maria_compress(&z, rows.data, rows.len);
 		z.data[4] = 0x7f; /* announced length: 127 + ... */
-		bb_rows(&w, BINLOG_MARIA_WRITE_ROWS_COMPRESSED_EVENT, 4, 2, both, NULL, z.data, z.len);
+		bb_rows(&w, BINLOG_MARIA_WRITE_ROWS_COMPRESSED_EVENT, 4, 2, both, NULL, z.data,
+			z.len);
 		r = du_decode_bytes(w.b.data, w.b.len, NULL);
 		assert_int_equal(r->rc, BINLOG_E_DECOMPRESS);
 		assert_non_null(strstr(r->err.msg, "WRITE_ROWS_COMPRESSED_EVENT (type 169)"));

@@ -132,7 +132,8 @@ static void decimal_random(void **state)
 			want[k] = 0;
 		}
 		binlog_buf_reset(&b);
-		assert_int_equal(binlog_decimal_format(&b, bin, (unsigned)prec, (unsigned)scale), 0);
+		assert_int_equal(binlog_decimal_format(&b, bin, (unsigned)prec, (unsigned)scale),
+				 0);
 		if (strcmp(tu_str(&b), want) != 0)
 			fail_msg("DECIMAL(%d,%d) %s%s.%s: got %s want %s", prec, scale,
 				 neg ? "-" : "", ip, fp, tu_str(&b), want);
@@ -205,8 +206,7 @@ static size_t ref_time2(int neg, uint32_t h, uint32_t m, uint32_t s, uint32_t us
 	}
 }
 
-static const char *value_text(const binlog_column_t *c, const uint8_t *p, size_t n,
-			      binlog_buf_t *b)
+static const char *value_text(const binlog_column_t *c, const uint8_t *p, size_t n, binlog_buf_t *b)
 {
 	binlog_cur_t cur = binlog_cur_make(p, n);
 	binlog_value_t v;
@@ -263,8 +263,8 @@ static void time2_random(void **state)
 		c.meta = (uint16_t)fsp;
 		n = ref_time2(neg, h, m, s, us, fsp, bin);
 		us = us / cut[fsp] * cut[fsp];
-		k = snprintf(want, sizeof(want), "%s%02u:%02u:%02u", (neg && (h | m | s | us)) ? "-" : "",
-			     h, m, s);
+		k = snprintf(want, sizeof(want), "%s%02u:%02u:%02u",
+			     (neg && (h | m | s | us)) ? "-" : "", h, m, s);
 		if (fsp)
 			snprintf(want + k, sizeof(want) - (size_t)k, ".%06u", us);
 		want[k + (fsp ? 1 + fsp : 0)] = 0;
@@ -300,10 +300,12 @@ static void datetime2_timestamp2_random(void **state)
 			v >>= 8;
 		}
 		if (fsp)
-			put_be(bin + 5, us / cut[(fsp + 1) / 2 * 2], (fsp + 1) / 2), n += (size_t)(fsp + 1) / 2;
+			put_be(bin + 5, us / cut[(fsp + 1) / 2 * 2], (fsp + 1) / 2),
+				n += (size_t)(fsp + 1) / 2;
 		c.type = c.wire_type = BINLOG_TYPE_DATETIME2;
 		c.meta = (uint16_t)fsp;
-		k = snprintf(want, sizeof(want), "%04u-%02u-%02u %02u:%02u:%02u", y, mo, d, h, mi, s);
+		k = snprintf(want, sizeof(want), "%04u-%02u-%02u %02u:%02u:%02u", y, mo, d, h, mi,
+			     s);
 		if (fsp)
 			snprintf(want + k, sizeof(want) - (size_t)k, ".%06u", us);
 		want[k + (fsp ? 1 + fsp : 0)] = 0;
@@ -329,7 +331,8 @@ static void datetime2_timestamp2_random(void **state)
 				snprintf(want + k, sizeof(want) - (size_t)k, ".%06u", us);
 			want[k + (fsp ? 1 + fsp : 0)] = 0;
 			if (strcmp(value_text(&c, bin, n, &b), want) != 0)
-				fail_msg("TIMESTAMP(%d) %u: want %s got %s", fsp, sec, want, tu_str(&b));
+				fail_msg("TIMESTAMP(%d) %u: want %s got %s", fsp, sec, want,
+					 tu_str(&b));
 		}
 	}
 	binlog_buf_free(&b);
@@ -344,9 +347,10 @@ static void integers_and_old_types(void **state)
 	static const uint8_t i24[] = {0xff, 0xff, 0x7f};
 	static const uint8_t i24n[] = {0x00, 0x00, 0x80};
 	static const uint8_t ll[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-	static const uint8_t date[] = {0xcf, 0x2c, 0x0f};       /* 1942-06-15 */
-	static const uint8_t otime[] = {0x59, 0x0a, 0x80};      /* -8385959: -838:59:59 */
-	static const uint8_t odt[] = {0x00, 0xaa, 0xac, 0xa2, 0x68, 0x12, 0, 0}; /* 20240615123456 */
+	static const uint8_t date[] = {0xcf, 0x2c, 0x0f};  /* 1942-06-15 */
+	static const uint8_t otime[] = {0x59, 0x0a, 0x80}; /* -8385959: -838:59:59 */
+	static const uint8_t odt[] = {0x00, 0xaa, 0xac, 0xa2,
+				      0x68, 0x12, 0,    0}; /* 20240615123456 */
 	static const uint8_t year[] = {124};
 	static const uint8_t bit10[] = {0x02, 0x01};
 
@@ -384,15 +388,24 @@ static void short_reads(void **state)
 		uint16_t meta, length;
 		size_t need;
 	} cases[] = {
-		{BINLOG_TYPE_TINY, 0, 0, 1},       {BINLOG_TYPE_SHORT, 0, 0, 2},
-		{BINLOG_TYPE_INT24, 0, 0, 3},      {BINLOG_TYPE_LONG, 0, 0, 4},
-		{BINLOG_TYPE_LONGLONG, 0, 0, 8},   {BINLOG_TYPE_FLOAT, 4, 0, 4},
-		{BINLOG_TYPE_DOUBLE, 8, 0, 8},     {BINLOG_TYPE_NEWDECIMAL, (20 << 8) | 4, 10, 10},
-		{BINLOG_TYPE_YEAR, 0, 0, 1},       {BINLOG_TYPE_DATE, 0, 0, 3},
-		{BINLOG_TYPE_TIME, 0, 0, 3},       {BINLOG_TYPE_DATETIME, 0, 0, 8},
-		{BINLOG_TYPE_TIMESTAMP, 0, 0, 4},  {BINLOG_TYPE_TIMESTAMP2, 6, 0, 7},
-		{BINLOG_TYPE_DATETIME2, 3, 0, 7},  {BINLOG_TYPE_TIME2, 5, 0, 6},
-		{BINLOG_TYPE_ENUM, 0, 2, 2},       {BINLOG_TYPE_SET, 0, 8, 8},
+		{BINLOG_TYPE_TINY, 0, 0, 1},
+		{BINLOG_TYPE_SHORT, 0, 0, 2},
+		{BINLOG_TYPE_INT24, 0, 0, 3},
+		{BINLOG_TYPE_LONG, 0, 0, 4},
+		{BINLOG_TYPE_LONGLONG, 0, 0, 8},
+		{BINLOG_TYPE_FLOAT, 4, 0, 4},
+		{BINLOG_TYPE_DOUBLE, 8, 0, 8},
+		{BINLOG_TYPE_NEWDECIMAL, (20 << 8) | 4, 10, 10},
+		{BINLOG_TYPE_YEAR, 0, 0, 1},
+		{BINLOG_TYPE_DATE, 0, 0, 3},
+		{BINLOG_TYPE_TIME, 0, 0, 3},
+		{BINLOG_TYPE_DATETIME, 0, 0, 8},
+		{BINLOG_TYPE_TIMESTAMP, 0, 0, 4},
+		{BINLOG_TYPE_TIMESTAMP2, 6, 0, 7},
+		{BINLOG_TYPE_DATETIME2, 3, 0, 7},
+		{BINLOG_TYPE_TIME2, 5, 0, 6},
+		{BINLOG_TYPE_ENUM, 0, 2, 2},
+		{BINLOG_TYPE_SET, 0, 8, 8},
 		{BINLOG_TYPE_BIT, 7 | (3 << 8), 0, 4},
 	};
 	uint8_t zero[16] = {0};
@@ -420,7 +433,8 @@ static void short_reads(void **state)
 		memset(&c, 0, sizeof(c));
 		c.type = BINLOG_TYPE_BLOB;
 		c.meta = 4;
-		assert_int_equal(binlog_value_read(&c, &cur, 0, NULL, 0, &v, &err), BINLOG_E_BAD_VALUE);
+		assert_int_equal(binlog_value_read(&c, &cur, 0, NULL, 0, &v, &err),
+				 BINLOG_E_BAD_VALUE);
 		assert_non_null(strstr(err.msg, "length 2147483647 exceeds the 1 bytes left"));
 	}
 }

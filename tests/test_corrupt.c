@@ -166,19 +166,23 @@ static void flip_file(const char *name, size_t *flips, size_t *errors)
 			if (res->rc != BINLOG_OK) {
 				(*errors)++;
 				if (!strstr(res->err.msg, memfd_path))
-					fail_msg("%s event %zu byte %zu: error does not name the file: %s",
+					fail_msg("%s event %zu byte %zu: error does not name the "
+						 "file: %s",
 						 name, e, i, res->err.msg);
 				if (!strstr(res->err.msg, ": at "))
-					fail_msg("%s event %zu byte %zu: error names no position: %s",
+					fail_msg("%s event %zu byte %zu: error names no position: "
+						 "%s",
 						 name, e, i, res->err.msg);
 				if (crc) {
 					snprintf(want, sizeof(want), ": at %zu, ", epos);
 					if (!strstr(res->err.msg, want))
-						fail_msg("%s event %zu byte %zu: expected \"%s\" in: %s",
+						fail_msg("%s event %zu byte %zu: expected \"%s\" "
+							 "in: %s",
 							 name, e, i, want, res->err.msg);
 					snprintf(want, sizeof(want), "(type %u)", type);
 					if (!strstr(res->err.msg, want))
-						fail_msg("%s event %zu byte %zu: expected \"%s\" in: %s",
+						fail_msg("%s event %zu byte %zu: expected \"%s\" "
+							 "in: %s",
 							 name, e, i, want, res->err.msg);
 				}
 			} else if (crc) {

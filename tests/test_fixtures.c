@@ -128,8 +128,9 @@ static void mariadb_11_8(void **state)
 	REC(r, 0, "\"@14\":\"2024-06-15 12:34:56Z\""); /* epoch 1718454896 */
 	REC(r, 0, "\"@15\":\"2024-06-15\",\"@16\":\"-01:02:03.500\",\"@17\":2024");
 	REC(r, 0, "\"@18\":2,\"@19\":2,\"@20\":5,\"@21\":513");
-	REC(r, 0, "\"@22\":\"{\\\"a\\\": 1, \\\"big\\\": 9223372036854775807, \\\"arr\\\": "
-		  "[\\\"x\\\", true, null], \\\"d\\\": 1.5}\"");
+	REC(r, 0,
+	    "\"@22\":\"{\\\"a\\\": 1, \\\"big\\\": 9223372036854775807, \\\"arr\\\": "
+	    "[\\\"x\\\", true, null], \\\"d\\\": 1.5}\"");
 	REC(r, 0, "\"@24\":\"café ñ\",\"@25\":\"Ÿ€ señor\",\"@26\":\"héllo\"");
 	REC(r, 0, "\"positional_names\":true");
 	/* update/delete images leave out the blob columns: absent, not null */
@@ -182,8 +183,8 @@ static void mysql_5_5_sakila(void **state)
 	assert_int_equal(r->n, 47273);
 	assert_int_equal(r->stats.inserts, 47273);
 	{
-		const char *actor1[] = {"\"table\":\"actor\"", "\"@1\":1,\"@2\":\"PENELOPE\",\"@3\":\"GUINESS\"",
-					NULL};
+		const char *actor1[] = {"\"table\":\"actor\"",
+					"\"@1\":1,\"@2\":\"PENELOPE\",\"@3\":\"GUINESS\"", NULL};
 		const char *film1[] = {"\"table\":\"film\"", "\"@2\":\"ACADEMY DINOSAUR\"", NULL};
 		long i = du_find(r, 0, actor1);
 		assert_true(i >= 0);
@@ -192,7 +193,7 @@ static void mysql_5_5_sakila(void **state)
 		REC(r, (size_t)i, "\"@4\":\"2006-02-15 03:34:33Z\"");
 		i = du_find(r, 0, film1);
 		assert_true(i >= 0);
-		REC(r, (size_t)i, "\"@4\":2006"); /* YEAR */
+		REC(r, (size_t)i, "\"@4\":2006");     /* YEAR */
 		REC(r, (size_t)i, "\"@8\":\"0.99\""); /* DECIMAL(4,2) rental_rate */
 	}
 	check_sequences(r, "sakila");
@@ -234,7 +235,8 @@ static void mysql_5_7_gtid(void **state)
 		REC(r, (size_t)i, "\"@1\":12");
 	}
 	{
-		const char *emoji[] = {"\"table\":\"emoji\"", "\"data\":{\"@1\":2,\"@2\":\"\"}", NULL};
+		const char *emoji[] = {"\"table\":\"emoji\"", "\"data\":{\"@1\":2,\"@2\":\"\"}",
+				       NULL};
 		assert_true(du_find(r, 0, emoji) >= 0);
 	}
 	/* PREVIOUS_GTIDS :1-52, so transaction :N has ordinal N */
@@ -267,13 +269,15 @@ static void mysql_8_0_json_partial(void **state)
 	static const int age[] = {26, 34, 42, 26, 34, 42};
 	char want[128];
 	assert_int_equal(r->n, 6 + 12 + 12);
-	REC(r, 0, "\"@1\":1,\"@2\":{\"age\":24,\"data\":\"xxxxxxxxxx\",\"name\":\"Joe\"},"
-		  "\"@3\":\"Joe\",\"@4\":24");
+	REC(r, 0,
+	    "\"@1\":1,\"@2\":{\"age\":24,\"data\":\"xxxxxxxxxx\",\"name\":\"Joe\"},"
+	    "\"@3\":\"Joe\",\"@4\":24");
 	REC(r, 2, "\"@2\":{\"age\":40,\"data\":\"zzzzzzzzzz\",\"name\":\"Pete\"}");
 	/* full-image UPDATE: age 24 -> 25 */
 	REC(r, 6, "\"op\":\"-U\"");
-	REC(r, 7, "\"@1\":1,\"@2\":{\"age\":25,\"data\":\"xxxxxxxxxx\",\"name\":\"Joe\"},"
-		  "\"@3\":\"Joe\",\"@4\":25");
+	REC(r, 7,
+	    "\"@1\":1,\"@2\":{\"age\":25,\"data\":\"xxxxxxxxxx\",\"name\":\"Joe\"},"
+	    "\"@3\":\"Joe\",\"@4\":25");
 	/* PARTIAL_UPDATE_ROWS with a before image of id only: the after
 	 * image's JSON is a diff, written as such and flagged */
 	for (int k = 0; k < 6; k++) {
@@ -308,13 +312,16 @@ static void mysql_8_0_invisible(void **state)
 	(void)state;
 	du_result_t *r = ok("mysql-8.0.26_rmc_invisible_columns.000001");
 	assert_int_equal(r->n, 4);
-	REC(r, 0, "\"data\":{\"f1\":1,\"f2\":2,\"f3\":-3,\"f4\":\"4\",\"f5\":\"BQ==\","
-		  "\"f6\":6000000000}");
-	REC(r, 1, "\"data\":{\"f1\":null,\"f2\":null,\"f3\":-33,\"f4\":\"44\",\"f5\":\"VQ==\","
-		  "\"f6\":null}");
+	REC(r, 0,
+	    "\"data\":{\"f1\":1,\"f2\":2,\"f3\":-3,\"f4\":\"4\",\"f5\":\"BQ==\","
+	    "\"f6\":6000000000}");
+	REC(r, 1,
+	    "\"data\":{\"f1\":null,\"f2\":null,\"f3\":-33,\"f4\":\"44\",\"f5\":\"VQ==\","
+	    "\"f6\":null}");
 	REC(r, 2, "\"op\":\"-U\"");
-	REC(r, 3, "\"data\":{\"f1\":111,\"f2\":222,\"f3\":-333,\"f4\":\"444\",\"f5\":\"VQ==\","
-		  "\"f6\":null},\"op\":\"+U\"");
+	REC(r, 3,
+	    "\"data\":{\"f1\":111,\"f2\":222,\"f3\":-333,\"f4\":\"444\",\"f5\":\"VQ==\","
+	    "\"f6\":null},\"op\":\"+U\"");
 	du_free(r);
 }
 
@@ -326,8 +333,9 @@ static void mysql_8_0_compressed(void **state)
 	assert_int_equal(r->top_events, 5);
 	assert_int_equal(r->events, 9);
 	assert_int_equal(r->n, 2);
-	REC(r, 0, "\"@1\":1,\"@2\":\"Once Upon a Time in the West\",\"@3\":1968,\"@4\":\"Italy\","
-		  "\"@5\":\"Western\",");
+	REC(r, 0,
+	    "\"@1\":1,\"@2\":\"Once Upon a Time in the West\",\"@3\":1968,\"@4\":\"Italy\","
+	    "\"@5\":\"Western\",");
 	REC(r, 0, "\"op\":\"-U\",\"db\":\"demo\",\"table\":\"movies\"");
 	REC(r, 1, "\"@5\":\"Western|Action\",");
 	REC(r, 1, "\"@7\":\"Sergio Leone\",\"@8\":\"Ennio Morricone\"");
@@ -348,14 +356,19 @@ static void mysql_8_0_enum_set(void **state)
 	char want[512];
 	assert_int_equal(strlen(s298), 298);
 	assert_int_equal(r->n, 4);
-	REC(r, 0, "\"f1\":\"01234567890123456789012345678901234567890123456789"
-		  "01234567890123456789012345678901234567890123456789\"");
-	snprintf(want, sizeof(want), "\"f2\":\"%s\",\"f3\":\"var1\",\"f4\":\"one,three\","
-				     "\"f5\":\"0123456789\"}", s298);
+	REC(r, 0,
+	    "\"f1\":\"01234567890123456789012345678901234567890123456789"
+	    "01234567890123456789012345678901234567890123456789\"");
+	snprintf(want, sizeof(want),
+		 "\"f2\":\"%s\",\"f3\":\"var1\",\"f4\":\"one,three\","
+		 "\"f5\":\"0123456789\"}",
+		 s298);
 	REC(r, 0, want);
 	REC(r, 1, want); /* UPDATE before = the written row */
-	snprintf(want, sizeof(want), "\"data\":{\"f1\":\"field1\",\"f2\":\"field_2\",\"f3\":"
-				     "\"variant2\",\"f4\":\"two,four\",\"f5\":\"%s\"}", s298);
+	snprintf(want, sizeof(want),
+		 "\"data\":{\"f1\":\"field1\",\"f2\":\"field_2\",\"f3\":"
+		 "\"variant2\",\"f4\":\"two,four\",\"f5\":\"%s\"}",
+		 s298);
 	REC(r, 2, want);
 	REC(r, 3, want); /* DELETE before = the updated row */
 	REC(r, 3, "\"op\":\"-D\"");
@@ -418,13 +431,16 @@ static void mysql_8_0_negative_time(void **state)
 /* The row the zongji fixtures write first, with FULL metadata. */
 static void assert_zongji_row1(const du_result_t *r, size_t i)
 {
-	REC(r, i, "\"id\":1,\"i_big\":9223372036854775807,\"u_big\":18446744073709551615,"
-		  "\"dec_col\":\"-12345678901234567.0123456789\",\"vc\":\"héllo wörld\","
-		  "\"ch\":\"abc\",\"bin_col\":\"3q2+7w==\",\"vb\":\"AQI=\"");
-	REC(r, i, "\"flt\":1.25,\"dbl\":-2.5,\"dt\":\"2024-06-15 12:34:56.789\","
-		  "\"ts\":\"2024-06-15 12:34:56Z\",\"d\":\"2024-06-15\",\"t\":\"-01:02:03.500\","
-		  "\"y\":2024,\"e\":\"b\",\"e2\":\"c'd\",\"s\":\"x,z\",\"bt\":513,");
-	REC(r, i, "\"js\":{\"a\":1,\"d\":1.5,\"arr\":[\"x\",true,null],\"big\":9223372036854775807}");
+	REC(r, i,
+	    "\"id\":1,\"i_big\":9223372036854775807,\"u_big\":18446744073709551615,"
+	    "\"dec_col\":\"-12345678901234567.0123456789\",\"vc\":\"héllo wörld\","
+	    "\"ch\":\"abc\",\"bin_col\":\"3q2+7w==\",\"vb\":\"AQI=\"");
+	REC(r, i,
+	    "\"flt\":1.25,\"dbl\":-2.5,\"dt\":\"2024-06-15 12:34:56.789\","
+	    "\"ts\":\"2024-06-15 12:34:56Z\",\"d\":\"2024-06-15\",\"t\":\"-01:02:03.500\","
+	    "\"y\":2024,\"e\":\"b\",\"e2\":\"c'd\",\"s\":\"x,z\",\"bt\":513,");
+	REC(r, i,
+	    "\"js\":{\"a\":1,\"d\":1.5,\"arr\":[\"x\",true,null],\"big\":9223372036854775807}");
 	/* POINT(1 2): SRID 0, WKB 01 01000000 f03f... 0040... */
 	REC(r, i, "\"geo\":{\"srid\":0,\"wkb\":\"AQEAAAAAAAAAAADwPwAAAAAAAABA\"}");
 	REC(r, i, "\"txt_latin1\":\"café ñ\",\"vc_latin1\":\"Ÿ€ señor\",\"vc_ucs2\":\"héllo\"");
@@ -483,9 +499,10 @@ static void mysql_8_4_minimal_meta(void **state)
 	(void)state;
 	du_result_t *r = ok("mysql-8.4.8_zongji_minimal-meta.binlog");
 	assert_int_equal(r->n, 5);
-	REC(r, 0, "\"data\":{\"@1\":1,\"@2\":9223372036854775807,\"@3\":18446744073709551615,"
-		  "\"@4\":\"-12345678901234567.0123456789\",\"@5\":\"héllo wörld\",\"@6\":\"abc\","
-		  "\"@7\":\"3q2+7w==\",\"@8\":\"AQI=\",\"@9\":\"text value\",\"@10\":\"yv4=\"");
+	REC(r, 0,
+	    "\"data\":{\"@1\":1,\"@2\":9223372036854775807,\"@3\":18446744073709551615,"
+	    "\"@4\":\"-12345678901234567.0123456789\",\"@5\":\"héllo wörld\",\"@6\":\"abc\","
+	    "\"@7\":\"3q2+7w==\",\"@8\":\"AQI=\",\"@9\":\"text value\",\"@10\":\"yv4=\"");
 	/* no ENUM/SET strings without FULL metadata: index and bitmask */
 	REC(r, 0, "\"@17\":2024,\"@18\":2,\"@19\":5,\"@20\":513,");
 	REC(r, 0, "\"@22\":{\"srid\":0,\"wkb\":\"AQEAAAAAAAAAAADwPwAAAAAAAABA\"}}");

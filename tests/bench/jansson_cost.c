@@ -55,9 +55,10 @@ int main(int argc, char **argv)
 		json_object_set_new(data, "customer_id", json_integer(i * 7919 % 1000000));
 		json_object_set_new(data, "sku", json_integer(i * 2654435761LL));
 		json_object_set_new(data, "name", json_string(names[i % 4]));
-		json_object_set_new(data, "note",
-				    json_string("Lorem ipsum dolor sit amet, consectetur adipiscing "
-						"elit, sed do eiusmod tempor"));
+		json_object_set_new(
+			data, "note",
+			json_string("Lorem ipsum dolor sit amet, consectetur adipiscing "
+				    "elit, sed do eiusmod tempor"));
 		json_object_set_new(data, "amount", json_string(amounts[k]));
 		json_object_set_new(data, "created", json_string(times[k]));
 		json_object_set_new(data, "updated", json_string(stamps[k]));
@@ -85,6 +86,7 @@ int main(int argc, char **argv)
 	t1 = now();
 	printf("jansson tree per record: %.0f ns/record (%.2fM records/s), %ld records, "
 	       "%.0f bytes each\n",
-	       (t1 - t0) / (double)n * 1e9, (double)n / (t1 - t0) / 1e6, n, (double)total / (double)n);
+	       (t1 - t0) / (double)n * 1e9, (double)n / (t1 - t0) / 1e6, n,
+	       (double)total / (double)n);
 	return 0;
 }

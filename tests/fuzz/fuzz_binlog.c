@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	binlog_decoder_set_source(d, "fuzz");
 	cdc_stream_set_file(&st, "fuzz-bin.000001");
-	if (size >= 4 && memcmp(data, "\xfe" "bin", 4) == 0)
+	if (size >= 4 && memcmp(data, "\xfe\x62\x69\x6e", 4) == 0)
 		off = 4;
 	while (size - off >= BINLOG_HEADER_LEN) {
 		uint32_t n;

@@ -208,8 +208,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		binlog_buf_reset(&b);
 		rc = binlog_json_apply_diffs(&b, before, bn, NULL, 0, &err);
 		rc2 = binlog_json_render(&r, before, bn, &err);
-		if (rc != rc2 || (rc == BINLOG_OK && (b.len != r.len ||
-						      memcmp(b.data, r.data, b.len) != 0)))
+		if (rc != rc2 ||
+		    (rc == BINLOG_OK && (b.len != r.len || memcmp(b.data, r.data, b.len) != 0)))
 			abort();
 	}
 	binlog_buf_free(&b);
