@@ -200,6 +200,12 @@ int cdc_decode_main(int argc, char **argv)
 	} else {
 		status = 0;
 	}
+	if (st.stats.statement_changes)
+		fprintf(stderr,
+			"sluice decode: warning: %llu data changes were logged as SQL statements "
+			"(binlog_format=STATEMENT or MIXED) and are not in the output; capture "
+			"needs binlog_format=ROW\n",
+			(unsigned long long)st.stats.statement_changes);
 	if (stats) {
 		const binlog_stats_t *bs = binlog_decoder_stats(dec);
 		fprintf(stderr,

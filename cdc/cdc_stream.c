@@ -87,6 +87,40 @@ static int sql_is(const binlog_str_t *q, const char *word)
 	return q->len == n && strncasecmp(q->p, word, n) == 0;
 }
 
+/*
+ * Does this statement change rows? Under binlog_format STATEMENT or MIXED
+ * a server logs some data changes as their SQL, which a row-based capture
+ * cannot turn into records; they are counted so that the loss is reported,
+ * never silent. The first word decides, after blanks and comments.
+ */
+static int sql_changes_rows(const binlog_str_t *q)
+{
+	static const char *const words[] = {"INSERT", "UPDATE", "DELETE", "REPLACE", "LOAD"};
+	const char *p = q->p, *end = q->p + q->len;
+
+	for (;;) {
+		while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+			p++;
+		if (end - p >= 2 && p[0] == '/' && p[1] == '*') {
+			const char *c = p + 2;
+			while (c + 1 < end && !(c[0] == '*' && c[1] == '/'))
+				c++;
+			if (c + 1 >= end)
+				return 0;
+			p = c + 2;
+			continue;
+		}
+		break;
+	}
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		size_t n = strlen(words[i]);
+		if ((size_t)(end - p) > n && strncasecmp(p, words[i], n) == 0 &&
+		    (p[n] == ' ' || p[n] == '\t' || p[n] == '\n' || p[n] == '\r'))
+			return 1;
+	}
+	return 0;
+}
+
 static binlog_errcode_t emit(cdc_stream_t *s, const schema_table_t *st, binlog_rows_t *rows,
 			     int which, const char *op, const binlog_event_t *ev, binlog_err_t *err)
 {
@@ -220,6 +254,8 @@ binlog_errcode_t cdc_stream_event(cdc_stream_t *s, const binlog_event_t *ev, bin
 				begin_anonymous(s, ev);
 		} else if (sql_is(q, "COMMIT") || sql_is(q, "ROLLBACK")) {
 			s->txn_open = 0;
+		} else if (sql_changes_rows(q)) {
+			s->stats.statement_changes++;
 		} else {
 			/* DDL (or another statement): its own transaction. */
 			s->stats.ddl++;
@@ -238,6 +274,13 @@ binlog_errcode_t cdc_stream_event(cdc_stream_t *s, const binlog_event_t *ev, bin
 				 ev->u.rotate.name.p);
 			cdc_stream_set_file(s, name);
 		}
+		return BINLOG_OK;
+	case BINLOG_LOAD_EVENT:
+	case BINLOG_CREATE_FILE_EVENT:
+	case BINLOG_NEW_LOAD_EVENT:
+	case BINLOG_EXECUTE_LOAD_QUERY_EVENT:
+		/* LOAD DATA logged as a statement */
+		s->stats.statement_changes++;
 		return BINLOG_OK;
 	case BINLOG_INCIDENT_EVENT:
 		return binlog__err_where(err, &ev->where, BINLOG_E_INCIDENT,

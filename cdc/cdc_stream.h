@@ -23,9 +23,11 @@ typedef struct cdc_stream_stats {
 	uint64_t records;
 	uint64_t inserts, updates, deletes;
 	uint64_t ddl;
-	uint64_t skipped_events;   /* rows events of tables not captured */
-	uint64_t uncounted_events; /* of those, events whose rows could not
-				    * be counted (see cdc_seq_lose_index) */
+	uint64_t statement_changes; /* data changes logged as SQL (binlog_format
+				     * STATEMENT or MIXED): not captured */
+	uint64_t skipped_events;    /* rows events of tables not captured */
+	uint64_t uncounted_events;  /* of those, events whose rows could not
+				     * be counted (see cdc_seq_lose_index) */
 } cdc_stream_stats_t;
 
 /* Decides whether a table is captured; asked once per table definition.

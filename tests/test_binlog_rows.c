@@ -482,6 +482,35 @@ static void mariadb_compressed_events(void **state)
 	bb_free(&w);
 }
 
+/* Statement-based changes cannot become records: they are counted, and
+ * DDL is not mistaken for them. */
+static void statement_changes_are_counted(void **state)
+{
+	bb_t w;
+	du_result_t *r;
+
+	(void)state;
+	bb_init(&w, 1);
+	bb_gtid(&w, NULL, 0, 1);
+	bb_query(&w, "d", "BEGIN");
+	bb_query(&w, "d", "INSERT INTO t VALUES (1)");
+	bb_query(&w, "d", "/* app */ update t set a = 2");
+	bb_query(&w, "d", "REPLACE\tINTO t VALUES (3)");
+	bb_query(&w, "d", "COMMIT");
+	bb_gtid(&w, NULL, 0, 1);
+	bb_query(&w, "d", "CREATE TABLE inserts (a INT)");
+	bb_gtid(&w, NULL, 0, 1);
+	bb_query(&w, "d", "DELETEME");
+	r = du_decode_bytes(w.b.data, w.b.len, NULL);
+	if (r->rc)
+		fail_msg("%s", r->err.msg);
+	assert_int_equal(r->n, 0);
+	assert_int_equal(r->stats.statement_changes, 3);
+	assert_int_equal(r->stats.ddl, 2);
+	du_free(r);
+	bb_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -495,6 +524,7 @@ int main(void)
 		cmocka_unit_test(filter_does_not_move_sequences),
 		cmocka_unit_test(incident),
 		cmocka_unit_test(mariadb_compressed_events),
+		cmocka_unit_test(statement_changes_are_counted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
