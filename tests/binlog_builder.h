@@ -51,8 +51,9 @@ static inline void bb_packed(binlog_buf_t *b, uint64_t v)
 	}
 }
 
-/* Append an event with this body; fills in size, log_pos and the CRC. */
-static inline void bb_event(bb_t *w, uint8_t type, const void *body, size_t n)
+/* Append an event with header flags and this body; fills in size,
+ * log_pos and the CRC. */
+static inline void bb_event_flags(bb_t *w, uint8_t type, uint16_t flags, const void *body, size_t n)
 {
 	size_t start = w->b.len;
 	uint32_t size = (uint32_t)(19 + n + (w->crc ? 4 : 0));
@@ -62,12 +63,17 @@ static inline void bb_event(bb_t *w, uint8_t type, const void *body, size_t n)
 	bb_le(&w->b, w->server_id, 4);
 	bb_le(&w->b, size, 4);
 	bb_le(&w->b, start + size, 4);
-	bb_le(&w->b, 0, 2);
+	bb_le(&w->b, flags, 2);
 	binlog_buf_put(&w->b, body, n);
 	if (w->crc) {
 		uLong c = crc32(0, w->b.data + start, (uInt)(w->b.len - start));
 		bb_le(&w->b, c, 4);
 	}
+}
+
+static inline void bb_event(bb_t *w, uint8_t type, const void *body, size_t n)
+{
+	bb_event_flags(w, type, 0, body, n);
 }
 
 /* Start a binlog: magic and a FORMAT_DESCRIPTION of this server version

@@ -511,6 +511,35 @@ static void statement_changes_are_counted(void **state)
 	bb_free(&w);
 }
 
+/* An event type this decoder does not know: skipped when the server
+ * flagged it ignorable (as Aurora's padding is), an error otherwise. */
+static void unknown_events(void **state)
+{
+	static const uint8_t body[] = {1, 2, 3, 4, 5};
+	bb_t w;
+	du_result_t *r;
+
+	(void)state;
+	bb_init(&w, 1);
+	bb_event_flags(&w, 120, BINLOG_LOG_EVENT_IGNORABLE_F, body, sizeof(body));
+	bb_query(&w, "d", "BEGIN");
+	r = du_decode_bytes(w.b.data, w.b.len, NULL);
+	assert_int_equal(r->rc, BINLOG_OK);
+	assert_int_equal(r->ignored, 1);
+	assert_int_equal(r->top_events, 3);
+	du_free(r);
+	bb_free(&w);
+
+	bb_init(&w, 1);
+	bb_event_flags(&w, 120, 0, body, sizeof(body));
+	r = du_decode_bytes(w.b.data, w.b.len, NULL);
+	assert_int_equal(r->rc, BINLOG_E_UNKNOWN_EVENT);
+	assert_non_null(strstr(r->err.msg, "at 127, unknown event (type 120): event type 120 is "
+					   "unknown to this decoder and not flagged ignorable"));
+	du_free(r);
+	bb_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -525,6 +554,7 @@ int main(void)
 		cmocka_unit_test(incident),
 		cmocka_unit_test(mariadb_compressed_events),
 		cmocka_unit_test(statement_changes_are_counted),
+		cmocka_unit_test(unknown_events),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
