@@ -197,6 +197,44 @@ int binlog_gtid_set_add(binlog_gtid_set_t *s, const binlog_gtid_t *g)
 	return 1;
 }
 
+int binlog_gtid_set_remove(binlog_gtid_set_t *s, const binlog_gtid_t *g)
+{
+	long i = source_find(s, g->uuid, g->tag);
+	gtid_source_t *x;
+	uint32_t lo = 0, hi;
+	gtid_interval_t *iv;
+
+	if (i < 0)
+		return 0;
+	x = &s->src[i];
+	hi = x->n;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (x->iv[mid].end <= g->gno)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo >= x->n || x->iv[lo].start > g->gno)
+		return 0;
+	iv = &x->iv[lo];
+	if (iv->start == g->gno && iv->end == g->gno + 1) {
+		memmove(iv, iv + 1, (x->n - lo - 1) * sizeof(*iv));
+		x->n--;
+	} else if (iv->start == g->gno) {
+		iv->start++;
+	} else if (iv->end == g->gno + 1) {
+		iv->end--;
+	} else {
+		/* inside: split [start, end) into [start, gno) and [gno + 1, end) */
+		uint64_t end = iv->end;
+		iv->end = g->gno;
+		if (source_add(x, g->gno + 1, end))
+			return -1;
+	}
+	return 1;
+}
+
 int binlog_gtid_set_has_source(const binlog_gtid_set_t *s, const uint8_t uuid[16], const char *tag)
 {
 	long i = source_find(s, uuid, tag ? tag : "");
@@ -220,6 +258,11 @@ uint64_t binlog_gtid_set_count(const binlog_gtid_set_t *s)
 binlog_errcode_t binlog_gtid_set_copy(binlog_gtid_set_t *dst, const binlog_gtid_set_t *src)
 {
 	binlog_gtid_set_clear(dst);
+	return binlog_gtid_set_union(dst, src);
+}
+
+binlog_errcode_t binlog_gtid_set_union(binlog_gtid_set_t *dst, const binlog_gtid_set_t *src)
+{
 	for (uint32_t i = 0; i < src->n; i++) {
 		const gtid_source_t *x = &src->src[i];
 		for (uint32_t k = 0; k < x->n; k++)
@@ -348,6 +391,38 @@ binlog_errcode_t binlog_gtid_set_decode(binlog_gtid_set_t *s, const uint8_t *p, 
 	return BINLOG_OK;
 truncated:
 	return binlog_err_set(err, BINLOG_E_TRUNCATED, "GTID set: truncated");
+}
+
+static void put_le64(binlog_buf_t *b, uint64_t v)
+{
+	uint8_t t[8];
+
+	for (int i = 0; i < 8; i++)
+		t[i] = (uint8_t)(v >> (8 * i));
+	binlog_buf_put(b, t, 8);
+}
+
+void binlog_gtid_set_encode(const binlog_gtid_set_t *s, binlog_buf_t *b)
+{
+	int tagged = 0;
+
+	for (uint32_t i = 0; i < s->n; i++)
+		tagged |= s->src[i].tag_len != 0;
+	put_le64(b, tagged ? (uint64_t)1 << 56 | (uint64_t)s->n << 8 | 1 : s->n);
+	for (uint32_t i = 0; i < s->n; i++) {
+		const gtid_source_t *x = &s->src[i];
+		binlog_buf_put(b, x->uuid, 16);
+		if (tagged) {
+			/* a tag is at most 32 bytes: a one-byte varlen */
+			binlog_buf_putc(b, (uint8_t)(x->tag_len << 1));
+			binlog_buf_put(b, x->tag, x->tag_len);
+		}
+		put_le64(b, x->n);
+		for (uint32_t k = 0; k < x->n; k++) {
+			put_le64(b, x->iv[k].start);
+			put_le64(b, x->iv[k].end);
+		}
+	}
 }
 
 void binlog_uuid_format(const uint8_t u[16], char out[37])

@@ -37,6 +37,20 @@ binlog_errcode_t binlog_gtid_set_copy(binlog_gtid_set_t *dst, const binlog_gtid_
 binlog_errcode_t binlog_gtid_set_decode(binlog_gtid_set_t *s, const uint8_t *p, size_t n,
 					binlog_err_t *err);
 
+/*
+ * Append the set in that encoding, as COM_BINLOG_DUMP_GTID sends it: the
+ * untagged format when no source has a tag (every MySQL 5.6+ reads it),
+ * the tagged one otherwise.
+ */
+void binlog_gtid_set_encode(const binlog_gtid_set_t *s, binlog_buf_t *b);
+
+/* Add every transaction of src to dst. 0 or BINLOG_E_NOMEM. */
+binlog_errcode_t binlog_gtid_set_union(binlog_gtid_set_t *dst, const binlog_gtid_set_t *src);
+
+/* Remove one MySQL GTID (undoing an add). Returns 1 when removed, 0 when
+ * it was not there, -1 when out of memory (splitting an interval). */
+int binlog_gtid_set_remove(binlog_gtid_set_t *s, const binlog_gtid_t *g);
+
 /* Add one MySQL GTID. Returns 1 when added, 0 when already present,
  * -1 when out of memory. */
 int binlog_gtid_set_add(binlog_gtid_set_t *s, const binlog_gtid_t *g);

@@ -4,6 +4,7 @@
  */
 #include "cdc_sequence.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,7 +30,18 @@ binlog_errcode_t cdc_seq_previous_gtids(cdc_seq_t *s, const binlog_event_t *ev, 
 {
 	binlog_errcode_t rc;
 
-	rc = binlog_gtid_set_decode(s->mysql, ev->u.prev_gtids.p, ev->u.prev_gtids.n, err);
+	binlog_gtid_set_t *prev;
+
+	if (!s->merge_history) {
+		rc = binlog_gtid_set_decode(s->mysql, ev->u.prev_gtids.p, ev->u.prev_gtids.n, err);
+	} else if (!(prev = binlog_gtid_set_new())) {
+		rc = binlog_err_set(err, BINLOG_E_NOMEM, NULL);
+	} else {
+		rc = binlog_gtid_set_decode(prev, ev->u.prev_gtids.p, ev->u.prev_gtids.n, err);
+		if (rc == BINLOG_OK)
+			rc = binlog_gtid_set_union(s->mysql, prev);
+		binlog_gtid_set_free(prev);
+	}
 	if (rc != BINLOG_OK) {
 		binlog_err_prefix(err, "%s: at %llu, PREVIOUS_GTIDS", ev->where.source,
 				  (unsigned long long)ev->offset);
@@ -64,7 +76,8 @@ binlog_errcode_t cdc_seq_gtid_list(cdc_seq_t *s, const binlog_event_t *ev, binlo
 {
 	/* The list holds the last GTID of every (domain, server) pair; the
 	 * history position of a domain is the highest of its servers'. */
-	s->ndomains = 0;
+	if (!s->merge_history)
+		s->ndomains = 0;
 	s->maria_sum = 0;
 	for (uint32_t i = 0; i < ev->u.gtid_list.count; i++) {
 		binlog_gtid_t g;
@@ -150,8 +163,40 @@ binlog_errcode_t cdc_seq_seed_text(cdc_seq_t *s, const char *text, binlog_err_t 
 	return seed_maria(s, text, err);
 }
 
+void cdc_seq_format_state(const cdc_seq_t *s, binlog_buf_t *b)
+{
+	if (binlog_gtid_set_count(s->mysql)) {
+		binlog_gtid_set_format(s->mysql, b);
+		return;
+	}
+	for (uint32_t i = 0; i < s->ndomains; i++) {
+		char t[48];
+		int n = snprintf(t, sizeof(t), "%s%u-0-%llu", i ? "," : "", s->domains[i].domain,
+				 (unsigned long long)s->domains[i].max_seq);
+		binlog_buf_put(b, t, (size_t)n);
+	}
+}
+
+/* What a transaction start changed, so that cdc_seq_abort_txn can put it
+ * back. */
+static void undo_save(cdc_seq_t *s, const binlog_gtid_t *g)
+{
+	s->undo.valid = 1;
+	s->undo.gtid = g ? *g : (binlog_gtid_t){0};
+	s->undo.last = s->last;
+	s->undo.mysql_added = 0;
+	s->undo.maria_prev_max = 0;
+	s->undo.maria_prev_sum = s->maria_sum;
+	if (g && g->kind == BINLOG_GTID_MARIADB) {
+		for (uint32_t i = 0; i < s->ndomains; i++)
+			if (s->domains[i].domain == g->domain)
+				s->undo.maria_prev_max = s->domains[i].max_seq;
+	}
+}
+
 binlog_errcode_t cdc_seq_begin_gtid(cdc_seq_t *s, const binlog_gtid_t *g, binlog_err_t *err)
 {
+	undo_save(s, g);
 	s->gtid_mode = 1;
 	s->index = 0;
 	if (g->kind == BINLOG_GTID_MYSQL) {
@@ -167,10 +212,12 @@ binlog_errcode_t cdc_seq_begin_gtid(cdc_seq_t *s, const binlog_gtid_t *g, binlog
 			r = binlog_gtid_set_add(s->mysql, g);
 			if (r < 0)
 				return binlog_err_set(err, BINLOG_E_NOMEM, NULL);
-			if (r > 0)
+			if (r > 0) {
 				s->mysql_count++;
-			else
+				s->undo.mysql_added = 1;
+			} else {
 				s->duplicates++;
+			}
 		}
 		s->ordinal = s->mysql_count;
 	} else if (g->kind == BINLOG_GTID_MARIADB) {
@@ -205,6 +252,7 @@ binlog_errcode_t cdc_seq_begin_gtid(cdc_seq_t *s, const binlog_gtid_t *g, binlog
 
 void cdc_seq_begin_anonymous(cdc_seq_t *s, uint64_t file_no)
 {
+	undo_save(s, NULL);
 	s->gtid_mode = 0;
 	s->index = 0;
 	s->file_no = file_no;
@@ -233,6 +281,33 @@ binlog_errcode_t cdc_seq_next(cdc_seq_t *s, uint64_t pos, int pos_exact, uint64_
 	}
 	s->last = seq;
 	*out = seq;
+	return BINLOG_OK;
+}
+
+void cdc_seq_end_txn(cdc_seq_t *s)
+{
+	s->undo.valid = 0;
+}
+
+binlog_errcode_t cdc_seq_abort_txn(cdc_seq_t *s, binlog_err_t *err)
+{
+	const binlog_gtid_t *g = &s->undo.gtid;
+
+	if (!s->undo.valid)
+		return BINLOG_OK;
+	s->undo.valid = 0;
+	s->last = s->undo.last;
+	s->index = 0;
+	if (g->kind == BINLOG_GTID_MYSQL && s->undo.mysql_added) {
+		if (binlog_gtid_set_remove(s->mysql, g) < 0)
+			return binlog_err_set(err, BINLOG_E_NOMEM, NULL);
+		s->mysql_count--;
+	} else if (g->kind == BINLOG_GTID_MARIADB) {
+		for (uint32_t i = 0; i < s->ndomains; i++)
+			if (s->domains[i].domain == g->domain)
+				s->domains[i].max_seq = s->undo.maria_prev_max;
+		s->maria_sum = s->undo.maria_prev_sum;
+	}
 	return BINLOG_OK;
 }
 

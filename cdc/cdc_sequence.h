@@ -48,6 +48,14 @@ typedef struct cdc_seq {
 	uint64_t last;    /* last sequence handed out, 0 = none */
 	uint64_t file_no; /* for transactions without a GTID */
 
+	/* What PREVIOUS_GTIDS and GTID_LIST do to the known history. 0
+	 * (files decoded in turn): replace it, each file saying where its
+	 * history stands. 1 (live streams): add to it, because a server
+	 * resuming from a stored GTID state first sends an older file's
+	 * list, then skips the transactions the state holds. The two agree
+	 * on the files of one server. */
+	int merge_history;
+
 	binlog_gtid_set_t *mysql; /* MySQL: every GTID up to now */
 	int mysql_known;          /* a PREVIOUS_GTIDS said where history starts */
 	uint64_t mysql_count;
@@ -58,6 +66,15 @@ typedef struct cdc_seq {
 
 	uint64_t borrowed;   /* records given previous + 1 */
 	uint64_t duplicates; /* GTIDs seen twice */
+
+	struct { /* what the open transaction changed, for cdc_seq_abort_txn */
+		int valid;
+		binlog_gtid_t gtid;
+		uint64_t last;
+		int mysql_added;
+		uint64_t maria_prev_max;
+		uint64_t maria_prev_sum;
+	} undo;
 } cdc_seq_t;
 
 /* Initialise; 0 or BINLOG_E_NOMEM. Free with cdc_seq_free. */
@@ -76,6 +93,14 @@ binlog_errcode_t cdc_seq_gtid_list(cdc_seq_t *s, const binlog_event_t *ev, binlo
  * Replaces what was known. 0 or an error naming the problem.
  */
 binlog_errcode_t cdc_seq_seed_text(cdc_seq_t *s, const char *text, binlog_err_t *err);
+
+/*
+ * Append the history as cdc_seq_seed_text reads it back: the MySQL GTID
+ * set, or per MariaDB domain "domain-0-highest_seq" (the server id does
+ * not count towards the sequence). Empty when nothing is known. With
+ * s->last, it is all a checkpoint needs to continue the numbering.
+ */
+void cdc_seq_format_state(const cdc_seq_t *s, binlog_buf_t *b);
 
 /* A transaction with this GTID starts. */
 binlog_errcode_t cdc_seq_begin_gtid(cdc_seq_t *s, const binlog_gtid_t *g, binlog_err_t *err);
@@ -107,6 +132,18 @@ static inline void cdc_seq_lose_index(cdc_seq_t *s)
  */
 binlog_errcode_t cdc_seq_next(cdc_seq_t *s, uint64_t pos, int pos_exact, uint64_t *out,
 			      binlog_err_t *err);
+
+/* The transaction committed (XID, COMMIT or an implicit commit): it can
+ * no longer be aborted. */
+void cdc_seq_end_txn(cdc_seq_t *s);
+
+/*
+ * The transaction that began last will not complete here (the connection
+ * dropped before its commit): forget its GTID and hand out its sequences
+ * again, so that reading it anew from the server numbers it identically.
+ * Nothing happens when no transaction is open.
+ */
+binlog_errcode_t cdc_seq_abort_txn(cdc_seq_t *s, binlog_err_t *err);
 
 /* The numeric extension of a binlog file name ("mysql-bin.000042" -> 42),
  * or 0 when the name has none. */

@@ -81,6 +81,13 @@ static void begin_anonymous(cdc_stream_t *s, const binlog_event_t *ev)
 	s->stats.transactions++;
 }
 
+/* The transaction committed (or was rolled back in full). */
+static void end_txn(cdc_stream_t *s)
+{
+	s->txn_open = 0;
+	cdc_seq_end_txn(&s->seq);
+}
+
 static int sql_is(const binlog_str_t *q, const char *word)
 {
 	size_t n = strlen(word);
@@ -230,6 +237,15 @@ static binlog_errcode_t rows_event(cdc_stream_t *s, const binlog_event_t *ev, bi
 	return BINLOG_OK;
 }
 
+binlog_errcode_t cdc_stream_abort_txn(cdc_stream_t *s, binlog_err_t *err)
+{
+	if (!s->txn_open)
+		return BINLOG_OK;
+	s->txn_open = 0;
+	s->stats.transactions--;
+	return cdc_seq_abort_txn(&s->seq, err);
+}
+
 binlog_errcode_t cdc_stream_event(cdc_stream_t *s, const binlog_event_t *ev, binlog_err_t *err)
 {
 	if (ev->ignored)
@@ -253,19 +269,19 @@ binlog_errcode_t cdc_stream_event(cdc_stream_t *s, const binlog_event_t *ev, bin
 			if (!s->txn_open)
 				begin_anonymous(s, ev);
 		} else if (sql_is(q, "COMMIT") || sql_is(q, "ROLLBACK")) {
-			s->txn_open = 0;
+			end_txn(s);
 		} else if (sql_changes_rows(q)) {
 			s->stats.statement_changes++;
 		} else {
 			/* DDL (or another statement): its own transaction. */
 			s->stats.ddl++;
-			s->txn_open = 0;
+			end_txn(s);
 		}
 		return BINLOG_OK;
 	}
 	case BINLOG_XID_EVENT:
 	case BINLOG_XA_PREPARE_LOG_EVENT:
-		s->txn_open = 0;
+		end_txn(s);
 		return BINLOG_OK;
 	case BINLOG_ROTATE_EVENT:
 		if (s->follow_rotate && ev->u.rotate.name.len) {

@@ -59,4 +59,11 @@ void cdc_stream_set_file(cdc_stream_t *s, const char *name);
  * error met while walking rows). */
 binlog_errcode_t cdc_stream_event(cdc_stream_t *s, const binlog_event_t *ev, binlog_err_t *err);
 
+/*
+ * The connection dropped inside a transaction, which will be read again
+ * from its start: forget it, so that it gets the same sequences then.
+ * Records of it already written are repeated, identical. 0 or an error.
+ */
+binlog_errcode_t cdc_stream_abort_txn(cdc_stream_t *s, binlog_err_t *err);
+
 #endif

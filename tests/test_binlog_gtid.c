@@ -161,12 +161,66 @@ static void gtid_text(void **state)
 	assert_int_equal(binlog_uuid_parse("3e11fa47-71ca-11e1-9e33-c80aa942956", g.uuid), -1);
 }
 
+static void remove_and_union(void **state)
+{
+	binlog_gtid_set_t *s = binlog_gtid_set_new(), *o = binlog_gtid_set_new();
+	binlog_buf_t b;
+	binlog_gtid_t g;
+	binlog_err_t err;
+
+	(void)state;
+	binlog_buf_init(&b, 0);
+	memset(&g, 0, sizeof(g));
+	g.kind = BINLOG_GTID_MYSQL;
+	binlog_uuid_parse(A, g.uuid);
+	assert_int_equal(binlog_gtid_set_parse(s, A ":1-10:20", &err), BINLOG_OK);
+	g.gno = 5; /* splits 1-10 */
+	assert_int_equal(binlog_gtid_set_remove(s, &g), 1);
+	assert_int_equal(binlog_gtid_set_remove(s, &g), 0);
+	assert_string_equal(fmt(s, &b), A ":1-4:6-10:20");
+	g.gno = 1;
+	assert_int_equal(binlog_gtid_set_remove(s, &g), 1);
+	g.gno = 10;
+	assert_int_equal(binlog_gtid_set_remove(s, &g), 1);
+	g.gno = 20;
+	assert_int_equal(binlog_gtid_set_remove(s, &g), 1);
+	g.gno = 15;
+	assert_int_equal(binlog_gtid_set_remove(s, &g), 0);
+	assert_string_equal(fmt(s, &b), A ":2-4:6-9");
+	assert_int_equal(binlog_gtid_set_count(s), 7);
+	binlog_uuid_parse(B, g.uuid);
+	assert_int_equal(binlog_gtid_set_remove(s, &g), 0); /* unknown source */
+
+	assert_int_equal(binlog_gtid_set_parse(o, A ":1-3:9-12," B ":1-2", &err), BINLOG_OK);
+	assert_int_equal(binlog_gtid_set_union(s, o), BINLOG_OK);
+	assert_string_equal(fmt(s, &b), A ":1-4:6-12," B ":1-2");
+
+	/* encode / decode round trip, untagged then tagged */
+	for (int round = 0; round < 2; round++) {
+		binlog_buf_t enc;
+		binlog_buf_init(&enc, 0);
+		if (round)
+			assert_int_equal(
+				binlog_gtid_set_parse(s, A ":1-4:6-12," A ":x_1:3," B ":1-2", &err),
+				BINLOG_OK);
+		binlog_gtid_set_encode(s, &enc);
+		assert_int_equal(enc.data[7], round); /* format byte */
+		assert_int_equal(binlog_gtid_set_decode(o, enc.data, enc.len, &err), BINLOG_OK);
+		assert_string_equal(fmt(o, &b), round ? A ":1-4:6-12," A ":x_1:3," B ":1-2"
+						      : A ":1-4:6-12," B ":1-2");
+		binlog_buf_free(&enc);
+	}
+	binlog_buf_free(&b);
+	binlog_gtid_set_free(s);
+	binlog_gtid_set_free(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(text_round_trip), cmocka_unit_test(add_merges),
 		cmocka_unit_test(decode_untagged), cmocka_unit_test(varlen),
-		cmocka_unit_test(gtid_text),
+		cmocka_unit_test(gtid_text),       cmocka_unit_test(remove_and_union),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -274,6 +274,118 @@ static void seed_errors(void **state)
 	cdc_seq_free(&s);
 }
 
+/* A transaction cut off by a dropped connection is read again from the
+ * server: aborting it must give its records the same sequences again. */
+static void abort_renumbers_identically(void **state)
+{
+	cdc_seq_t s;
+	binlog_err_t err;
+	binlog_gtid_t g;
+	uint64_t first[3], again[3], after;
+
+	(void)state;
+	assert_int_equal(cdc_seq_init(&s), BINLOG_OK);
+	assert_int_equal(cdc_seq_seed_text(&s, A ":1-10", &err), BINLOG_OK);
+	g = mysql_gtid(A, NULL, 11);
+	assert_int_equal(cdc_seq_begin_gtid(&s, &g, &err), BINLOG_OK);
+	for (int i = 0; i < 3; i++)
+		first[i] = next(&s);
+	assert_int_equal(cdc_seq_abort_txn(&s, &err), BINLOG_OK);
+	assert_int_equal(binlog_gtid_set_count(s.mysql), 10);
+	assert_int_equal(cdc_seq_begin_gtid(&s, &g, &err), BINLOG_OK);
+	for (int i = 0; i < 3; i++)
+		again[i] = next(&s);
+	assert_memory_equal(first, again, sizeof(first));
+	assert_int_equal(s.duplicates, 0);
+	cdc_seq_end_txn(&s);
+	/* a committed transaction cannot be aborted */
+	assert_int_equal(cdc_seq_abort_txn(&s, &err), BINLOG_OK);
+	assert_int_equal(binlog_gtid_set_count(s.mysql), 11);
+	g = mysql_gtid(A, NULL, 12);
+	assert_int_equal(cdc_seq_begin_gtid(&s, &g, &err), BINLOG_OK);
+	after = next(&s);
+	assert_true(after > again[2]);
+	assert_int_equal(after >> CDC_SEQ_INDEX_BITS, 12);
+	cdc_seq_free(&s);
+
+	/* MariaDB: the domain's highest seq_no goes back, a new domain too */
+	assert_int_equal(cdc_seq_init(&s), BINLOG_OK);
+	assert_int_equal(cdc_seq_seed_text(&s, "0-1-100", &err), BINLOG_OK);
+	g = maria_gtid(0, 1, 101);
+	assert_int_equal(cdc_seq_begin_gtid(&s, &g, &err), BINLOG_OK);
+	first[0] = next(&s);
+	assert_int_equal(cdc_seq_abort_txn(&s, &err), BINLOG_OK);
+	assert_int_equal(s.maria_sum, 100);
+	g = maria_gtid(7, 1, 5);
+	assert_int_equal(cdc_seq_begin_gtid(&s, &g, &err), BINLOG_OK);
+	(void)next(&s);
+	assert_int_equal(cdc_seq_abort_txn(&s, &err), BINLOG_OK);
+	assert_int_equal(s.maria_sum, 100);
+	g = maria_gtid(0, 1, 101);
+	assert_int_equal(cdc_seq_begin_gtid(&s, &g, &err), BINLOG_OK);
+	assert_int_equal(next(&s), first[0]);
+	cdc_seq_free(&s);
+}
+
+/* What a checkpoint stores is enough to number on identically. */
+static void state_round_trip(void **state)
+{
+	static const char *const seeds[] = {A ":1-100:200," B ":tag:1-5", "0-1-100,3-9-7", ""};
+	binlog_err_t err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+		cdc_seq_t a, b;
+		binlog_buf_t txt;
+		binlog_gtid_t g =
+			strchr(seeds[i], ':') ? mysql_gtid(A, NULL, 201) : maria_gtid(3, 9, 8);
+		binlog_buf_init(&txt, 0);
+		assert_int_equal(cdc_seq_init(&a), BINLOG_OK);
+		assert_int_equal(cdc_seq_init(&b), BINLOG_OK);
+		assert_int_equal(cdc_seq_seed_text(&a, seeds[i], &err), BINLOG_OK);
+		cdc_seq_format_state(&a, &txt);
+		binlog_buf_putc(&txt, 0);
+		assert_int_equal(cdc_seq_seed_text(&b, (const char *)txt.data, &err), BINLOG_OK);
+		assert_int_equal(cdc_seq_begin_gtid(&a, &g, &err), BINLOG_OK);
+		assert_int_equal(cdc_seq_begin_gtid(&b, &g, &err), BINLOG_OK);
+		assert_int_equal(next(&a), next(&b));
+		cdc_seq_free(&a);
+		cdc_seq_free(&b);
+		binlog_buf_free(&txt);
+	}
+}
+
+/* A live stream resuming from a stored set receives the PREVIOUS_GTIDS of
+ * an older file: it adds to the history instead of replacing it. Files
+ * decoded in turn replace it. */
+static void merge_history(void **state)
+{
+	binlog_gtid_set_t *older = binlog_gtid_set_new();
+	binlog_buf_t enc;
+	binlog_event_t ev;
+	binlog_err_t err;
+
+	(void)state;
+	binlog_buf_init(&enc, 0);
+	assert_int_equal(binlog_gtid_set_parse(older, A ":1-50," B ":1-3", &err), BINLOG_OK);
+	binlog_gtid_set_encode(older, &enc);
+	memset(&ev, 0, sizeof(ev));
+	ev.type = BINLOG_PREVIOUS_GTIDS_LOG_EVENT;
+	ev.u.prev_gtids.p = enc.data;
+	ev.u.prev_gtids.n = enc.len;
+	for (int merge = 0; merge < 2; merge++) {
+		cdc_seq_t s;
+		assert_int_equal(cdc_seq_init(&s), BINLOG_OK);
+		s.merge_history = merge;
+		assert_int_equal(cdc_seq_seed_text(&s, A ":1-100", &err), BINLOG_OK);
+		assert_int_equal(cdc_seq_previous_gtids(&s, &ev, &err), BINLOG_OK);
+		assert_int_equal(s.mysql_count, merge ? 103 : 53);
+		cdc_seq_free(&s);
+	}
+	binlog_buf_free(&enc);
+	binlog_gtid_set_free(older);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +399,9 @@ int main(void)
 		cmocka_unit_test(exhausted),
 		cmocka_unit_test(file_numbers),
 		cmocka_unit_test(seed_errors),
+		cmocka_unit_test(abort_renumbers_identically),
+		cmocka_unit_test(state_round_trip),
+		cmocka_unit_test(merge_history),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -570,6 +570,8 @@ static void mysql_9_6_previous_gtids_tagged(void **state)
 	binlog_err_t err;
 	size_t off = 4;
 	int found = 0;
+	uint8_t raw[256];
+	size_t raw_n = 0;
 
 	assert_non_null(f);
 	n = fread(buf, 1, sizeof(buf), f);
@@ -583,11 +585,19 @@ static void mysql_9_6_previous_gtids_tagged(void **state)
 				assert_int_equal(binlog_gtid_set_decode(s, ev.u.prev_gtids.p,
 									ev.u.prev_gtids.n, &err),
 						 BINLOG_OK);
+				assert_true(ev.u.prev_gtids.n <= sizeof(raw));
+				raw_n = ev.u.prev_gtids.n;
+				memcpy(raw, ev.u.prev_gtids.p, raw_n);
 				found = 1;
 			}
 		off += sz;
 	}
 	assert_true(found);
+	/* encoded back, byte for byte as the server wrote it */
+	binlog_gtid_set_encode(s, &b);
+	assert_int_equal(b.len, raw_n);
+	assert_memory_equal(b.data, raw, raw_n);
+	binlog_buf_reset(&b);
 	binlog_gtid_set_format(s, &b);
 	assert_string_equal(tu_str(&b), "55778904-0299-11f1-b1b8-4ef0c4956feb:1-13,"
 					"55778904-0299-11f1-b1b8-4ef0c4956feb:mytag:1-2");
