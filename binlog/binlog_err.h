@@ -35,7 +35,10 @@
 	X(SEQUENCE,         0, "sequence cannot be assigned")                    \
 	X(NOMEM,            1, "out of memory")                                  \
 	X(IO,               1, "I/O error")                                      \
-	X(USAGE,            0, "invalid usage")
+	X(USAGE,            0, "invalid usage")                                  \
+	X(PURGED,           0, "the server no longer has the binlog to resume from") \
+	X(SERVER,           0, "the server refused the request")                \
+	X(LOCAL_IO,         0, "a local file could not be read or written")
 
 typedef enum binlog_errcode {
 #define BINLOG__ERR_ENUM(name, retriable, msg) BINLOG_E_##name,
