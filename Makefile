@@ -7,7 +7,7 @@
 #   make check            test, then SANITIZE=1 test, then a short fuzz run:
 #                         what CI runs
 #   make fuzz             build the libFuzzer targets (clang)
-#   make bench            decode benchmark (docs/BENCHMARKS.md)
+#   make bench            decode and live-capture benchmarks (docs/BENCHMARKS.md)
 #   make demo             the README's local demo
 #   make format / lint    clang-format; forbidden-function check
 #
@@ -40,11 +40,11 @@ endif
 WFLAGS  = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
           -Wpointer-arith -Wvla -Wformat=2 -Wno-format-nonliteral \
           $(WFLAGS_ERR)
-CPPFLAGS += -D_GNU_SOURCE -I. -Ibinlog -Ischema -Icdc -Isinks
+CPPFLAGS += -D_GNU_SOURCE -I. -Ibinlog -Ischema -Icdc -Isinks -I/usr/include/mariadb
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 -pipe $(WFLAGS) $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
-LDLIBS  += -lzstd -lz -lm
+LDLIBS  += -lmariadb -lyaml -lpcre2-8 -ljansson -lzstd -lz -lm
 
 LIB_SRC  = $(wildcard binlog/*.c schema/*.c sinks/*.c) \
            $(filter-out cdc/sluice.c,$(wildcard cdc/*.c))
@@ -88,6 +88,7 @@ check:
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_CFLAGS = -O1 -g -std=c11 -D_GNU_SOURCE -I. -Ibinlog -Ischema -Icdc -Isinks \
+              -I/usr/include/mariadb \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
               -fno-omit-frame-pointer
 fuzz: $(FUZZ_BIN)
@@ -104,6 +105,7 @@ fuzz-run: fuzz
 
 bench: $(BUILD)/sluice
 	@BUILD=$(BUILD) tests/bench/run.sh
+	@BUILD=$(BUILD) tests/bench/live.sh
 
 demo: $(BUILD)/sluice
 	@BUILD=$(BUILD) tests/demo.sh

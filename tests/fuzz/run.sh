@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs every libFuzzer target in build-fuzz/ for FUZZ_SECONDS (default 30)
 # each. Corpora live in build-fuzz/corpus/<target>/ and grow from run to
-# run; fuzz_binlog is seeded with the shared binlog fixtures when present.
+# run; fuzz_binlog is seeded with the shared binlog fixtures when present,
+# other targets with tests/fuzz/seeds/<target>/.
 # A crash leaves its input in build-fuzz/crash-* and fails the run.
 set -eu
 cd "$(dirname "$0")/../.."
@@ -13,6 +14,9 @@ for bin in build-fuzz/fuzz_*; do
 	name=${bin##*/}
 	corpus=build-fuzz/corpus/$name
 	mkdir -p "$corpus"
+	if [ -d "tests/fuzz/seeds/$name" ]; then
+		cp -n tests/fuzz/seeds/"$name"/* "$corpus/" 2>/dev/null || true
+	fi
 	if [ "$name" = fuzz_binlog ] && [ -d "$fixtures" ]; then
 		for f in "$fixtures"/*; do
 			case $f in
