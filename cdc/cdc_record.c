@@ -3,6 +3,14 @@
  *
  * How each column type is written is the public contract in
  * docs/CHANGELOG_JSON.md; keep the two in step.
+ *
+ * This is the hot path (docs/BENCHMARKS.md). A column whose schema says
+ * anything unusual (left out, masked, a MariaDB UUID/INET4/INET6/JSON/
+ * VECTOR, signedness known only from the catalog) has a non-zero
+ * schema_column_t.special and goes through put_special, out of line. The
+ * record writer exists twice (write_image): the one for tables with such a
+ * column tests it per column; the one for all other tables is the writer
+ * as it was, so they pay one test per record, not per column.
  */
 #include "cdc_record.h"
 
@@ -13,6 +21,9 @@
 #include "binlog_decimal.h"
 #include "binlog_json.h"
 #include "binlog_jsonw.h"
+#include "schema_catalog.h"
+
+#define OUT_OF_LINE __attribute__((noinline))
 
 binlog_errcode_t cdc_writer_init(cdc_writer_t *w, size_t max_record)
 {
@@ -35,6 +46,7 @@ void cdc_writer_free(cdc_writer_t *w)
 	binlog_csconv_free(w->conv);
 	free(w->jb);
 	free(w->diffs);
+	free(w->jnull);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -87,15 +99,34 @@ static void put_text(cdc_writer_t *w, const binlog_charset_t *cs, const uint8_t 
 	}
 }
 
+/* A VECTOR: 32-bit little-endian floats, as a JSON array. */
+static void put_floats(binlog_buf_t *b, const uint8_t *s, size_t n)
+{
+	binlog_buf_putc(b, '[');
+	for (size_t k = 0; k + 4 <= n; k += 4) {
+		uint32_t u = binlog_le32(s + k);
+		float f;
+		memcpy(&f, &u, 4);
+		if (k)
+			binlog_buf_putc(b, ',');
+		binlog_jw_double(b, f, 1);
+	}
+	binlog_buf_putc(b, ']');
+}
+
 static void put_label(cdc_writer_t *w, const schema_column_t *sc, const binlog_str_t *l)
 {
 	const binlog_charset_t *cs = sc->labels_cs ? sc->labels_cs : sc->cs;
 	put_text(w, cs, (const uint8_t *)l->p, l->len);
 }
 
-static binlog_errcode_t put_value(cdc_writer_t *w, const binlog_table_t *bt,
-				  const schema_column_t *sc, uint32_t ci, const binlog_value_t *v,
-				  int *diff, binlog_err_t *err)
+/* What put_value and put_special report beside the value (*flags). */
+enum { JSON_DIFF = 1, JSON_NULL = 2 };
+
+/* Inlined into both record writers (write_image): no call per value. */
+static inline __attribute__((always_inline)) binlog_errcode_t
+put_value(cdc_writer_t *w, const binlog_table_t *bt, const schema_column_t *sc, uint32_t ci,
+	  const binlog_value_t *v, int *diff, binlog_err_t *err)
 {
 	const binlog_column_t *c = &bt->cols[ci];
 	binlog_buf_t *b = w->out;
@@ -206,19 +237,26 @@ static binlog_errcode_t put_value(cdc_writer_t *w, const binlog_table_t *bt,
 			binlog_jw_u64(b, v->u);
 		}
 		break;
-	case BINLOG_V_JSON:
+	case BINLOG_V_JSON: {
+		size_t at = b->len;
 		rc = binlog_json_render(b, v->s, v->n, err);
 		if (rc != BINLOG_OK)
 			return rc;
+		if (b->len - at == 4 && !memcmp(b->data + at, "null", 4))
+			*diff |= JSON_NULL;
 		break;
+	}
 	case BINLOG_V_JSON_DIFF: {
 		const cdc_json_before_t *jb =
 			w->jb && c->json_index < w->jb_cap ? &w->jb[c->json_index] : NULL;
-		if (jb && jb->s)
+		size_t at = b->len;
+		if (jb && jb->s) {
 			rc = binlog_json_apply_diffs(b, jb->s, jb->n, v->s, v->n, err);
-		else {
+			if (rc == BINLOG_OK && b->len - at == 4 && !memcmp(b->data + at, "null", 4))
+				*diff |= JSON_NULL;
+		} else {
 			rc = binlog_json_render_diffs(b, v->s, v->n, err);
-			*diff = 1;
+			*diff |= JSON_DIFF;
 		}
 		if (rc != BINLOG_OK)
 			return rc;
@@ -235,16 +273,7 @@ static binlog_errcode_t put_value(cdc_writer_t *w, const binlog_table_t *bt,
 		binlog_buf_putc(b, '}');
 		break;
 	case BINLOG_V_VECTOR:
-		binlog_buf_putc(b, '[');
-		for (size_t k = 0; k + 4 <= v->n; k += 4) {
-			uint32_t u = binlog_le32(v->s + k);
-			float f;
-			memcpy(&f, &u, 4);
-			if (k)
-				binlog_buf_putc(b, ',');
-			binlog_jw_double(b, f, 1);
-		}
-		binlog_buf_putc(b, ']');
+		put_floats(b, v->s, v->n);
 		break;
 	default:
 		return binlog_err_set(err, BINLOG_E_UNSUPPORTED, "value kind %u", v->kind);
@@ -252,8 +281,417 @@ static binlog_errcode_t put_value(cdc_writer_t *w, const binlog_table_t *bt,
 	return BINLOG_OK;
 }
 
+/* ------------------------------------------------------------------ */
+/* Columns off the common path                                         */
+
+static const char hex_digits[16] = "0123456789abcdef";
+
+/* The value's bytes, padded with 0x00 to `len` as the column holds them
+ * (a server may log BINARY(n) without its trailing zeros). NULL when the
+ * value is longer than the type: not what the catalog said it is. */
+static const uint8_t *fixed_bytes(const binlog_value_t *v, size_t len, uint8_t *tmp)
+{
+	if (v->n > len)
+		return NULL;
+	if (v->n == len)
+		return v->s;
+	memset(tmp, 0, len);
+	if (v->n)
+		memcpy(tmp, v->s, v->n);
+	return tmp;
+}
+
+/* MariaDB UUID: the binlog holds the 16 bytes in the order of the text,
+ * "11111111-2222-3333-4444-555555555555", lower case as SELECT prints. */
+static void put_uuid(binlog_buf_t *b, const uint8_t *p)
+{
+	uint8_t *o = binlog_buf_space(b, 38);
+
+	if (!o)
+		return;
+	*o++ = '"';
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*o++ = '-';
+		*o++ = (uint8_t)hex_digits[p[i] >> 4];
+		*o++ = (uint8_t)hex_digits[p[i] & 15];
+	}
+	*o = '"';
+	binlog_buf_commit(b, 38);
+}
+
+/* "a.b.c.d" without quotes. */
+static void put_quad(binlog_buf_t *b, const uint8_t *p)
+{
+	for (int i = 0; i < 4; i++) {
+		if (i)
+			binlog_buf_putc(b, '.');
+		binlog_jw_u64(b, p[i]);
+	}
+}
+
+static void put_hex16(binlog_buf_t *b, unsigned w)
+{
+	int started = 0;
+
+	for (int sh = 12; sh >= 0; sh -= 4) {
+		unsigned d = (w >> sh) & 15;
+		if (d || started || sh == 0) {
+			binlog_buf_putc(b, (uint8_t)hex_digits[d]);
+			started = 1;
+		}
+	}
+}
+
+/*
+ * MariaDB INET6 as its SELECT prints it (checked against MariaDB 10.11 by
+ * tests/test_live_catalog.c): lower-case hex groups without leading
+ * zeros; the longest run of zero groups, the first of equal ones, becomes
+ * "::" even when it is a single group (RFC 5952 would not shorten that
+ * one; MariaDB does); an address whose first 80 bits are zero and next 16
+ * are ffff (IPv4-mapped) or whose first 96 bits are zero followed by a
+ * non-zero group (IPv4-compatible) ends in dotted-quad form:
+ * "::ffff:8.8.8.8", "::1.2.3.4".
+ */
+static void put_inet6(binlog_buf_t *b, const uint8_t *p)
+{
+	unsigned w[8];
+	int best = -1, best_len = 0, run = -1;
+
+	for (int i = 0; i < 8; i++)
+		w[i] = (unsigned)p[2 * i] << 8 | p[2 * i + 1];
+	for (int i = 0; i <= 8; i++) {
+		if (i < 8 && w[i] == 0) {
+			if (run < 0)
+				run = i;
+		} else if (run >= 0) {
+			if (i - run > best_len) {
+				best = run;
+				best_len = i - run;
+			}
+			run = -1;
+		}
+	}
+	binlog_buf_putc(b, '"');
+	if (best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff))) {
+		binlog_buf_lit(b, "::");
+		if (best_len == 5)
+			binlog_buf_lit(b, "ffff:");
+		put_quad(b, p + 12);
+	} else {
+		for (int i = 0; i < 8; i++) {
+			if (i == best) {
+				binlog_buf_lit(b, "::");
+				i += best_len - 1;
+				continue;
+			}
+			if (i && i != best + best_len)
+				binlog_buf_putc(b, ':');
+			put_hex16(b, w[i]);
+		}
+	}
+	binlog_buf_putc(b, '"');
+}
+
+#define JSON_DEPTH_MAX 512
+
+static int json_ws(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static int json_hex4(const uint8_t *s, size_t n, size_t i, unsigned *out)
+{
+	unsigned v = 0;
+
+	if (n - i < 4)
+		return 0;
+	for (size_t k = i; k < i + 4; k++) {
+		uint8_t c = s[k];
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			v |= (unsigned)((c | 0x20) - 'a' + 10);
+		else
+			return 0;
+	}
+	*out = v;
+	return 1;
+}
+
+/* A string at s[i] == '"': its end (past the closing quote), or 0. The
+ * bytes are valid UTF-8 already; this checks the escapes, that no control
+ * character is raw, and that \u escapes pair their surrogates. */
+static size_t json_string(const uint8_t *s, size_t n, size_t i)
+{
+	for (i++; i < n; i++) {
+		uint8_t c = s[i];
+		unsigned u, u2;
+
+		if (c == '"')
+			return i + 1;
+		if (c < 0x20)
+			return 0;
+		if (c != '\\')
+			continue;
+		if (++i >= n)
+			return 0;
+		switch (s[i]) {
+		case '"':
+		case '\\':
+		case '/':
+		case 'b':
+		case 'f':
+		case 'n':
+		case 'r':
+		case 't':
+			break;
+		case 'u':
+			if (!json_hex4(s, n, i + 1, &u))
+				return 0;
+			i += 4;
+			if (u >= 0xdc00 && u <= 0xdfff)
+				return 0;
+			if (u >= 0xd800 && u <= 0xdbff) {
+				if (n - i < 7 || s[i + 1] != '\\' || s[i + 2] != 'u' ||
+				    !json_hex4(s, n, i + 3, &u2) || u2 < 0xdc00 || u2 > 0xdfff)
+					return 0;
+				i += 6;
+			}
+			break;
+		default:
+			return 0;
+		}
+	}
+	return 0;
+}
+
+static size_t json_digits(const uint8_t *s, size_t n, size_t i)
+{
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++;
+	return i;
+}
+
+/* A number at s[i]: its end, or 0. */
+static size_t json_number(const uint8_t *s, size_t n, size_t i)
+{
+	size_t j;
+
+	if (i < n && s[i] == '-')
+		i++;
+	if (i >= n)
+		return 0;
+	if (s[i] == '0')
+		i++;
+	else if (s[i] >= '1' && s[i] <= '9')
+		i = json_digits(s, n, i);
+	else
+		return 0;
+	if (i < n && s[i] == '.') {
+		j = json_digits(s, n, i + 1);
+		if (j == i + 1)
+			return 0;
+		i = j;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		j = json_digits(s, n, i);
+		if (j == i)
+			return 0;
+		i = j;
+	}
+	return i;
+}
+
+/*
+ * Copy the JSON text s[0..n) to b without its insignificant whitespace,
+ * checking it against RFC 8259 as it goes (strictly: one value, no
+ * trailing commas, no comments, no NaN, valid UTF-8, paired surrogates,
+ * at most JSON_DEPTH_MAX levels). Returns 1, or 0 when it is not JSON; b
+ * then holds part of a copy, which the caller drops. Dropping whitespace
+ * also keeps a record on one line whatever the document's layout.
+ */
+static int json_minify(binlog_buf_t *b, const uint8_t *s, size_t n)
+{
+	uint8_t stack[JSON_DEPTH_MAX];
+	size_t depth = 0, i = 0, j;
+	enum { ST_VALUE, ST_AFTER, ST_ARRAY_FIRST, ST_OBJECT_FIRST, ST_KEY } st = ST_VALUE;
+
+	if (!binlog_utf8_valid(s, n))
+		return 0;
+	for (;;) {
+		while (i < n && json_ws(s[i]))
+			i++;
+		if (st == ST_AFTER) {
+			if (!depth)
+				return i == n;
+			if (i >= n)
+				return 0;
+			if (s[i] == ',') {
+				binlog_buf_putc(b, ',');
+				i++;
+				st = stack[depth - 1] == '{' ? ST_KEY : ST_VALUE;
+			} else if (s[i] == (stack[depth - 1] == '{' ? '}' : ']')) {
+				binlog_buf_putc(b, s[i]);
+				i++;
+				depth--;
+			} else {
+				return 0;
+			}
+			continue;
+		}
+		if (i >= n)
+			return 0;
+		if (st == ST_ARRAY_FIRST || st == ST_OBJECT_FIRST) {
+			if (s[i] == (st == ST_OBJECT_FIRST ? '}' : ']')) {
+				binlog_buf_putc(b, s[i]);
+				i++;
+				depth--;
+				st = ST_AFTER;
+				continue;
+			}
+			st = st == ST_OBJECT_FIRST ? ST_KEY : ST_VALUE;
+		}
+		if (st == ST_KEY) {
+			if (s[i] != '"' || !(j = json_string(s, n, i)))
+				return 0;
+			binlog_buf_put(b, s + i, j - i);
+			i = j;
+			while (i < n && json_ws(s[i]))
+				i++;
+			if (i >= n || s[i] != ':')
+				return 0;
+			binlog_buf_putc(b, ':');
+			i++;
+			st = ST_VALUE;
+			continue;
+		}
+		/* ST_VALUE */
+		switch (s[i]) {
+		case '{':
+		case '[':
+			if (depth == JSON_DEPTH_MAX)
+				return 0;
+			stack[depth++] = s[i];
+			binlog_buf_putc(b, s[i]);
+			st = s[i] == '{' ? ST_OBJECT_FIRST : ST_ARRAY_FIRST;
+			i++;
+			continue;
+		case '"':
+			j = json_string(s, n, i);
+			break;
+		case 't':
+			j = n - i >= 4 && memcmp(s + i, "true", 4) == 0 ? i + 4 : 0;
+			break;
+		case 'f':
+			j = n - i >= 5 && memcmp(s + i, "false", 5) == 0 ? i + 5 : 0;
+			break;
+		case 'n':
+			j = n - i >= 4 && memcmp(s + i, "null", 4) == 0 ? i + 4 : 0;
+			break;
+		default:
+			j = json_number(s, n, i);
+			break;
+		}
+		if (!j)
+			return 0;
+		binlog_buf_put(b, s + i, j - i);
+		i = j;
+		st = ST_AFTER;
+	}
+}
+
+/* Widen a value read as signed to the unsigned type the catalog says the
+ * column has (the binlog has no signedness metadata). */
+static uint64_t as_unsigned(uint8_t type, int64_t i)
+{
+	switch (type) {
+	case BINLOG_TYPE_TINY:
+		return (uint8_t)i;
+	case BINLOG_TYPE_SHORT:
+		return (uint16_t)i;
+	case BINLOG_TYPE_INT24:
+		return (uint32_t)i & 0xffffff;
+	case BINLOG_TYPE_LONG:
+		return (uint32_t)i;
+	default:
+		return (uint64_t)i;
+	}
+}
+
+/*
+ * The value of a column with schema_column_t.special set (not left out:
+ * the caller skips those), its key written: 1 when the value is written
+ * (1 + JSON_NULL when it is the JSON document null), 0 when it is to be
+ * written as any other column's (put_value): a NULL, or a value whose form
+ * is not the one its MariaDB type has.
+ */
+static OUT_OF_LINE int put_special(cdc_writer_t *w, const binlog_table_t *bt,
+				   const schema_column_t *sc, uint32_t ci, const binlog_value_t *v)
+{
+	binlog_buf_t *b = w->out;
+	uint8_t tmp[16];
+	const uint8_t *p;
+	size_t start;
+
+	if (v->kind == BINLOG_V_NULL)
+		return 0;
+	if (sc->special & SCHEMA_SP_MASK) {
+		binlog_buf_lit(b, "\"****\"");
+		return 1;
+	}
+	if ((sc->special & SCHEMA_SP_EXT) && v->kind == BINLOG_V_STRING) {
+		switch (sc->ext) {
+		case SCHEMA_EXT_UUID:
+			if (!(p = fixed_bytes(v, 16, tmp)))
+				return 0;
+			put_uuid(b, p);
+			return 1;
+		case SCHEMA_EXT_INET4:
+			if (!(p = fixed_bytes(v, 4, tmp)))
+				return 0;
+			binlog_buf_putc(b, '"');
+			put_quad(b, p);
+			binlog_buf_putc(b, '"');
+			return 1;
+		case SCHEMA_EXT_INET6:
+			if (!(p = fixed_bytes(v, 16, tmp)))
+				return 0;
+			put_inet6(b, p);
+			return 1;
+		case SCHEMA_EXT_JSON:
+			/* Embedded when it is JSON, else the text as a string
+			 * (MariaDB's CHECK can be switched off). */
+			start = b->len;
+			if (json_minify(b, v->s, v->n))
+				return b->len - start == 4 && !memcmp(b->data + start, "null", 4)
+					       ? 1 + JSON_NULL
+					       : 1;
+			b->len = start;
+			return 0;
+		case SCHEMA_EXT_VECTOR:
+			if (v->n % 4)
+				return 0;
+			put_floats(b, v->s, v->n);
+			return 1;
+		default:
+			return 0;
+		}
+	}
+	if ((sc->special & SCHEMA_SP_UNSIGNED) && v->kind == BINLOG_V_INT) {
+		binlog_jw_u64(b, as_unsigned(bt->cols[ci].type, v->i));
+		return 1;
+	}
+	return 0;
+}
+
 /* ,"seq":N with N counted up from the previous one when it follows it. */
-static void put_seq(cdc_writer_t *w, binlog_buf_t *b, uint64_t seq)
+static inline __attribute__((always_inline)) void put_seq(cdc_writer_t *w, binlog_buf_t *b,
+							  uint64_t seq)
 {
 	char *t = w->seq_txt;
 	int i;
@@ -274,7 +712,8 @@ static void put_seq(cdc_writer_t *w, binlog_buf_t *b, uint64_t seq)
 }
 
 /* ,"ts_ms":N,"file":"...","pos":N, rebuilt only when one of them moves. */
-static void put_tail(cdc_writer_t *w, binlog_buf_t *b, uint64_t pos)
+static inline __attribute__((always_inline)) void put_tail(cdc_writer_t *w, binlog_buf_t *b,
+							   uint64_t pos)
 {
 	if (!w->tail_ok || w->tail_pos != pos) {
 		if (!w->tail_ok) {
@@ -293,16 +732,59 @@ static void put_tail(cdc_writer_t *w, binlog_buf_t *b, uint64_t pos)
 	binlog_jw_put(b, w->tail.data, w->tail.len);
 }
 
-binlog_errcode_t cdc_writer_image(cdc_writer_t *w, binlog_buf_t *out, const schema_table_t *st,
-				  binlog_image_t *img, const char *op, uint64_t seq, uint64_t pos,
-				  binlog_err_t *err)
+/*
+ * Remember that column col (the nnull-th so far) holds the JSON document
+ * null, which the record names in "json_null" so that its null is not read
+ * as SQL NULL. 0 when out of memory (the record then fails as too large).
+ */
+static OUT_OF_LINE int note_json_null(cdc_writer_t *w, const binlog_table_t *bt, uint32_t nnull,
+				      uint32_t col)
+{
+	if (w->jnull_cap < bt->ncols) {
+		uint32_t *p = realloc(w->jnull, bt->ncols * sizeof(*p));
+		if (!p) {
+			w->out->failed = 1;
+			return 0;
+		}
+		w->jnull = p;
+		w->jnull_cap = bt->ncols;
+	}
+	w->jnull[nnull] = col;
+	return 1;
+}
+
+/* ,"field":["name",...] for the columns cols[0..n). */
+static void put_names(binlog_buf_t *b, const schema_table_t *st, const char *field,
+		      const uint32_t *cols, uint32_t n)
+{
+	binlog_buf_put(b, field, strlen(field));
+	for (uint32_t k = 0; k < n; k++) {
+		if (k)
+			binlog_buf_putc(b, ',');
+		/* the key without its ':' */
+		binlog_buf_put(b, st->cols[cols[k]].key, st->cols[cols[k]].key_len - 1);
+	}
+	binlog_buf_putc(b, ']');
+}
+
+/*
+ * One row image as a record (cdc_writer_image). Inlined twice with
+ * `special` a constant: 0 in cdc_writer_image, for tables whose columns
+ * are all common, so that the hot loop is as it would be without column
+ * rules or catalog types: no per-column test, nothing of its state in
+ * memory; 1 in write_image_special, for tables with a column left out,
+ * masked or rendered from the catalog.
+ */
+static inline __attribute__((always_inline)) binlog_errcode_t
+write_image(cdc_writer_t *w, binlog_buf_t *out, const schema_table_t *st, binlog_image_t *img,
+	    const char *op, uint64_t seq, uint64_t pos, binlog_err_t *err, const int special)
 {
 	binlog_buf_t *b;
 	size_t start;
 	const binlog_table_t *bt = img->table;
 	int stash =
 		img->rows->kind == BINLOG_ROWS_PARTIAL_UPDATE && img->which == BINLOG_IMAGE_BEFORE;
-	uint32_t col, ndiff = 0;
+	uint32_t col, ndiff = 0, nnull = 0;
 	binlog_value_t v;
 	uint8_t sep = '{';
 	int r;
@@ -336,10 +818,14 @@ binlog_errcode_t cdc_writer_image(cdc_writer_t *w, binlog_buf_t *out, const sche
 	binlog_buf_lit(b, "{\"data\":");
 	while ((r = binlog_image_next(img, &col, &v, err)) > 0) {
 		const schema_column_t *sc = &st->cols[col];
-		int diff = 0;
+		int flags = 0, sp;
 		binlog_errcode_t rc;
 		uint8_t *o;
 
+		/* Left out: its value was read (the image is walked in
+		 * order), nothing is written. */
+		if (special && (sc->special & SCHEMA_SP_EXCLUDE))
+			continue;
 		if (sc->key_len <= 16 && (o = binlog_buf_space(b, sc->key_len + 1))) {
 			o[0] = sep;
 			binlog_jw_copy16(o + 1, (const uint8_t *)sc->key, sc->key_len);
@@ -349,7 +835,12 @@ binlog_errcode_t cdc_writer_image(cdc_writer_t *w, binlog_buf_t *out, const sche
 			binlog_buf_put(b, sc->key, sc->key_len);
 		}
 		sep = ',';
-		rc = put_value(w, bt, sc, col, &v, &diff, err);
+		if (special && sc->special && (sp = put_special(w, bt, sc, col, &v))) {
+			flags = sp - 1;
+			rc = BINLOG_OK;
+		} else {
+			rc = put_value(w, bt, sc, col, &v, &flags, err);
+		}
 		if (rc != BINLOG_OK) {
 			char m[BINLOG_ERR_MSG_MAX];
 			snprintf(m, sizeof(m), "%s", err ? err->msg : "");
@@ -365,8 +856,12 @@ binlog_errcode_t cdc_writer_image(cdc_writer_t *w, binlog_buf_t *out, const sche
 			w->jb[bt->cols[col].json_index].s = v.s;
 			w->jb[bt->cols[col].json_index].n = v.n;
 		}
-		if (diff && ndiff < w->diffs_cap)
-			w->diffs[ndiff++] = col;
+		if (__builtin_expect(flags != 0, 0)) {
+			if ((flags & JSON_DIFF) && ndiff < w->diffs_cap)
+				w->diffs[ndiff++] = col;
+			if ((flags & JSON_NULL) && note_json_null(w, bt, nnull, col))
+				nnull++;
+		}
 	}
 	if (r < 0) {
 		b->len = start;
@@ -382,17 +877,10 @@ binlog_errcode_t cdc_writer_image(cdc_writer_t *w, binlog_buf_t *out, const sche
 	binlog_jw_put(b, w->txn, w->txn_len);
 	put_seq(w, b, seq);
 	put_tail(w, b, pos);
-	if (ndiff) {
-		binlog_buf_lit(b, ",\"json_diff\":[");
-		for (uint32_t k = 0; k < ndiff; k++) {
-			if (k)
-				binlog_buf_putc(b, ',');
-			/* the key without its ':' */
-			binlog_buf_put(b, st->cols[w->diffs[k]].key,
-				       st->cols[w->diffs[k]].key_len - 1);
-		}
-		binlog_buf_putc(b, ']');
-	}
+	if (ndiff)
+		put_names(b, st, ",\"json_diff\":[", w->diffs, ndiff);
+	if (nnull)
+		put_names(b, st, ",\"json_null\":[", w->jnull, nnull);
 	binlog_buf_putc(b, '}');
 	if (b->failed) {
 		b->len = start;
@@ -403,4 +891,22 @@ binlog_errcode_t cdc_writer_image(cdc_writer_t *w, binlog_buf_t *out, const sche
 			st->qualified, b->max);
 	}
 	return BINLOG_OK;
+}
+
+static OUT_OF_LINE binlog_errcode_t write_image_special(cdc_writer_t *w, binlog_buf_t *out,
+							const schema_table_t *st,
+							binlog_image_t *img, const char *op,
+							uint64_t seq, uint64_t pos,
+							binlog_err_t *err)
+{
+	return write_image(w, out, st, img, op, seq, pos, err, 1);
+}
+
+binlog_errcode_t cdc_writer_image(cdc_writer_t *w, binlog_buf_t *out, const schema_table_t *st,
+				  binlog_image_t *img, const char *op, uint64_t seq, uint64_t pos,
+				  binlog_err_t *err)
+{
+	if (__builtin_expect(st->special != 0, 0))
+		return write_image_special(w, out, st, img, op, seq, pos, err);
+	return write_image(w, out, st, img, op, seq, pos, err, 0);
 }

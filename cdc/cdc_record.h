@@ -37,6 +37,8 @@ typedef struct cdc_writer {
 	uint32_t jb_cap;
 	uint32_t *diffs; /* columns written as JSON diffs */
 	uint32_t diffs_cap;
+	uint32_t *jnull; /* columns holding the JSON document null */
+	uint32_t jnull_cap;
 	binlog_buf_t *out; /* where the record being built goes */
 
 	/* Parts of a record that change per transaction or per event,
