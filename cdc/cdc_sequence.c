@@ -68,6 +68,7 @@ static cdc_maria_domain_t *domain_get(cdc_seq_t *s, uint32_t domain)
 		s->cap_domains = n;
 	}
 	s->domains[s->ndomains].domain = domain;
+	s->domains[s->ndomains].server_id = 0;
 	s->domains[s->ndomains].max_seq = 0;
 	return &s->domains[s->ndomains++];
 }
@@ -88,8 +89,10 @@ binlog_errcode_t cdc_seq_gtid_list(cdc_seq_t *s, const binlog_event_t *ev, binlo
 			return binlog_err_set(err, BINLOG_E_SEQUENCE,
 					      "no room for replication domain %u (at most %d)",
 					      g.domain, MAX_DOMAINS);
-		if (g.seq > dm->max_seq)
+		if (g.seq > dm->max_seq) {
 			dm->max_seq = g.seq;
+			dm->server_id = g.server_id;
+		}
 	}
 	for (uint32_t i = 0; i < s->ndomains; i++) {
 		if (s->maria_sum > UINT64_MAX - s->domains[i].max_seq)
@@ -131,8 +134,10 @@ static binlog_errcode_t seed_maria(cdc_seq_t *s, const char *text, binlog_err_t 
 		if (!dm)
 			return binlog_err_set(err, BINLOG_E_SEQUENCE,
 					      "too many replication domains");
-		if (seq > dm->max_seq)
+		if (seq > dm->max_seq) {
 			dm->max_seq = seq;
+			dm->server_id = (uint32_t)srv;
+		}
 	}
 	for (uint32_t i = 0; i < s->ndomains; i++) {
 		if (s->maria_sum > UINT64_MAX - s->domains[i].max_seq)
@@ -171,7 +176,8 @@ void cdc_seq_format_state(const cdc_seq_t *s, binlog_buf_t *b)
 	}
 	for (uint32_t i = 0; i < s->ndomains; i++) {
 		char t[48];
-		int n = snprintf(t, sizeof(t), "%s%u-0-%llu", i ? "," : "", s->domains[i].domain,
+		int n = snprintf(t, sizeof(t), "%s%u-%u-%llu", i ? "," : "", s->domains[i].domain,
+				 s->domains[i].server_id,
 				 (unsigned long long)s->domains[i].max_seq);
 		binlog_buf_put(b, t, (size_t)n);
 	}
@@ -186,11 +192,14 @@ static void undo_save(cdc_seq_t *s, const binlog_gtid_t *g)
 	s->undo.last = s->last;
 	s->undo.mysql_added = 0;
 	s->undo.maria_prev_max = 0;
+	s->undo.maria_prev_server = 0;
 	s->undo.maria_prev_sum = s->maria_sum;
 	if (g && g->kind == BINLOG_GTID_MARIADB) {
 		for (uint32_t i = 0; i < s->ndomains; i++)
-			if (s->domains[i].domain == g->domain)
+			if (s->domains[i].domain == g->domain) {
 				s->undo.maria_prev_max = s->domains[i].max_seq;
+				s->undo.maria_prev_server = s->domains[i].server_id;
+			}
 	}
 }
 
@@ -233,6 +242,7 @@ binlog_errcode_t cdc_seq_begin_gtid(cdc_seq_t *s, const binlog_gtid_t *g, binlog
 						      "MariaDB sequence numbers overflow 64 bits");
 			s->maria_sum += step;
 			dm->max_seq = g->seq;
+			dm->server_id = g->server_id;
 		}
 		s->ordinal = s->maria_sum;
 	} else {
@@ -304,8 +314,10 @@ binlog_errcode_t cdc_seq_abort_txn(cdc_seq_t *s, binlog_err_t *err)
 		s->mysql_count--;
 	} else if (g->kind == BINLOG_GTID_MARIADB) {
 		for (uint32_t i = 0; i < s->ndomains; i++)
-			if (s->domains[i].domain == g->domain)
+			if (s->domains[i].domain == g->domain) {
 				s->domains[i].max_seq = s->undo.maria_prev_max;
+				s->domains[i].server_id = s->undo.maria_prev_server;
+			}
 		s->maria_sum = s->undo.maria_prev_sum;
 	}
 	return BINLOG_OK;

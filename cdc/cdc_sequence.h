@@ -35,9 +35,12 @@
 
 #define CDC_SEQ_INDEX_BITS   24
 #define CDC_SEQ_ORDINAL_BITS 40
+/* The transaction ordinal of a sequence. */
+#define CDC_SEQ_ORDINAL(seq) ((seq) >> CDC_SEQ_INDEX_BITS)
 
 typedef struct cdc_maria_domain {
 	uint32_t domain;
+	uint32_t server_id; /* of the GTID that set max_seq */
 	uint64_t max_seq;
 } cdc_maria_domain_t;
 
@@ -73,6 +76,7 @@ typedef struct cdc_seq {
 		uint64_t last;
 		int mysql_added;
 		uint64_t maria_prev_max;
+		uint32_t maria_prev_server;
 		uint64_t maria_prev_sum;
 	} undo;
 } cdc_seq_t;
@@ -96,9 +100,11 @@ binlog_errcode_t cdc_seq_seed_text(cdc_seq_t *s, const char *text, binlog_err_t 
 
 /*
  * Append the history as cdc_seq_seed_text reads it back: the MySQL GTID
- * set, or per MariaDB domain "domain-0-highest_seq" (the server id does
- * not count towards the sequence). Empty when nothing is known. With
- * s->last, it is all a checkpoint needs to continue the numbering.
+ * set, or per MariaDB domain the GTID with the highest sequence number
+ * ("0-1-100,1-2-7"). Empty when nothing is known. With s->last, it is all
+ * a checkpoint needs to continue the numbering, and at a transaction
+ * boundary it is also where the server is to resume: the executed set a
+ * MySQL replica sends, the slave_connect_state of a MariaDB one.
  */
 void cdc_seq_format_state(const cdc_seq_t *s, binlog_buf_t *b);
 

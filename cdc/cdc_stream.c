@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "schema.h"
+#include "schema_catalog.h"
 
 binlog_errcode_t cdc_stream_init(cdc_stream_t *s, sink_t *sink)
 {
@@ -52,6 +53,20 @@ static int64_t event_ms(const binlog_event_t *ev)
 	return (int64_t)ev->timestamp * 1000;
 }
 
+/* A transaction starts at ev: is it before where emission starts? */
+static void gate(cdc_stream_t *s, const binlog_event_t *ev, int64_t ts_ms)
+{
+	if (!s->emit_from.active) {
+		s->muted = 0;
+		return;
+	}
+	s->muted = s->file_no < s->emit_from.file_no ||
+		   (s->file_no == s->emit_from.file_no && ev->offset < s->emit_from.pos) ||
+		   ts_ms < s->emit_from.ts_ms;
+	if (!s->muted)
+		s->emit_from.active = 0; /* from here on, everything */
+}
+
 static binlog_errcode_t begin_gtid(cdc_stream_t *s, const binlog_event_t *ev, binlog_err_t *err)
 {
 	const binlog_gtid_t *g = &ev->u.gtid.gtid;
@@ -66,8 +81,13 @@ static binlog_errcode_t begin_gtid(cdc_stream_t *s, const binlog_event_t *ev, bi
 		return rc;
 	}
 	cdc_writer_begin_txn(&s->w, g, ts);
+	if (g->kind == BINLOG_GTID_NONE)
+		s->gtid_text[0] = 0;
+	else
+		binlog_gtid_format(g, s->gtid_text, sizeof(s->gtid_text));
 	s->txn_open = 1;
 	s->txn_has_gtid = 1;
+	gate(s, ev, ts);
 	s->stats.transactions++;
 	return BINLOG_OK;
 }
@@ -76,8 +96,10 @@ static void begin_anonymous(cdc_stream_t *s, const binlog_event_t *ev)
 {
 	cdc_seq_begin_anonymous(&s->seq, s->file_no);
 	cdc_writer_begin_txn(&s->w, NULL, event_ms(ev));
+	s->gtid_text[0] = 0;
 	s->txn_open = 1;
 	s->txn_has_gtid = 0;
+	gate(s, ev, event_ms(ev));
 	s->stats.transactions++;
 }
 
@@ -136,7 +158,7 @@ static binlog_errcode_t emit(cdc_stream_t *s, const schema_table_t *st, binlog_r
 	uint64_t seq;
 	sink_record_t r;
 	binlog_buf_t *out;
-	size_t start;
+	size_t start, vstart;
 
 	if ((rc = binlog_rows_image(rows, which, &img, err)) != BINLOG_OK)
 		return rc;
@@ -145,20 +167,33 @@ static binlog_errcode_t emit(cdc_stream_t *s, const schema_table_t *st, binlog_r
 				  (unsigned long long)ev->offset);
 		return rc;
 	}
-	/* Straight into the sink's buffer when it has one: no copy. */
-	out = sink_inplace(s->sink);
-	start = out ? out->len : 0;
-	if ((rc = cdc_writer_image(&s->w, out, st, &img, op, seq, ev->offset, err)) != BINLOG_OK)
-		return rc;
-	if (!out)
-		out = &s->w.rec;
-	r.value = out->data + start;
-	r.value_len = out->len - start;
 	r.key = NULL;
 	r.key_len = 0;
 	r.seq = seq;
 	r.op = op;
 	r.ts_ms = s->w.ts_ms;
+	r.db = st->bt->db.p;
+	r.db_len = st->bt->db.len;
+	r.table = st->bt->name.p;
+	r.table_len = st->bt->name.len;
+	r.gtid = s->gtid_text;
+	r.source = s->source;
+	r.type = "data";
+	/* Straight into the sink's buffer when it has one: no copy. */
+	out = sink_inplace(s->sink);
+	start = out ? out->len : 0;
+	if (out && s->sink->ops->inplace_head)
+		s->sink->ops->inplace_head(s->sink, &r);
+	vstart = out ? out->len : 0;
+	if ((rc = cdc_writer_image(&s->w, out, st, &img, op, seq, ev->offset, err)) != BINLOG_OK) {
+		if (out)
+			out->len = start;
+		return rc;
+	}
+	if (!out)
+		out = &s->w.rec;
+	r.value = out->data + vstart;
+	r.value_len = out->len - vstart;
 	s->stats.records++;
 	if (out != &s->w.rec)
 		return s->sink->ops->write_inplace(s->sink, &r, err);
@@ -206,14 +241,27 @@ static binlog_errcode_t rows_event(cdc_stream_t *s, const binlog_event_t *ev, bi
 
 	if (!s->txn_open)
 		begin_anonymous(s, ev);
-	st = schema_table_get(rows.table);
-	if (!st)
+	if (s->schema) {
+		if (s->schema->catalog)
+			schema_catalog_set_at(s->schema->catalog, s->seq.ordinal);
+		st = schema_table_get_ex(rows.table, s->schema, err);
+		if (!st) {
+			binlog_err_prefix(err, "%s: at %llu", ev->where.source,
+					  (unsigned long long)ev->offset);
+			return err->code;
+		}
+	} else if (!(st = schema_table_get(rows.table))) {
 		return binlog_err_set(err, BINLOG_E_NOMEM, "no memory for a table schema");
+	}
 	if (st->captured < 0)
 		st->captured = !s->filter || s->filter(s->filter_ctx, st->qualified);
 	if (!st->captured) {
 		s->stats.skipped_events++;
 		return count_rows(s, &rows);
+	}
+	if (s->muted) {
+		s->stats.muted_events++;
+		return BINLOG_OK;
 	}
 	while (binlog_rows_more(&rows)) {
 		switch (rows.kind) {
@@ -276,6 +324,8 @@ binlog_errcode_t cdc_stream_event(cdc_stream_t *s, const binlog_event_t *ev, bin
 			/* DDL (or another statement): its own transaction. */
 			s->stats.ddl++;
 			end_txn(s);
+			if (s->on_ddl)
+				return s->on_ddl(s->ddl_ctx, ev, err);
 		}
 		return BINLOG_OK;
 	}

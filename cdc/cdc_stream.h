@@ -16,6 +16,7 @@
 #include "binlog.h"
 #include "cdc_record.h"
 #include "cdc_sequence.h"
+#include "schema.h"
 #include "sink.h"
 
 typedef struct cdc_stream_stats {
@@ -28,6 +29,7 @@ typedef struct cdc_stream_stats {
 	uint64_t skipped_events;    /* rows events of tables not captured */
 	uint64_t uncounted_events;  /* of those, events whose rows could not
 				     * be counted (see cdc_seq_lose_index) */
+	uint64_t muted_events;      /* rows events before the start point */
 } cdc_stream_stats_t;
 
 /* Decides whether a table is captured; asked once per table definition.
@@ -38,6 +40,13 @@ typedef struct cdc_stream {
 	sink_t *sink;               /* not owned */
 	cdc_table_filter_fn filter; /* NULL: capture every table */
 	void *filter_ctx;
+	const schema_opts_t *schema; /* catalog and column rules; NULL: the
+				      * binlog only */
+	/* Told about every DDL statement (a QUERY that is not a transaction
+	 * boundary or a data change), after the stream took it in; an error
+	 * it returns is the event's. */
+	binlog_errcode_t (*on_ddl)(void *ctx, const binlog_event_t *ev, binlog_err_t *err);
+	void *ddl_ctx;
 	cdc_seq_t seq;
 	cdc_writer_t w;
 	char file[256]; /* current binlog file name */
@@ -45,6 +54,18 @@ typedef struct cdc_stream {
 	int follow_rotate; /* ROTATE switches the file (live streams) */
 	int txn_open;
 	int txn_has_gtid;
+	char gtid_text[BINLOG_GTID_TEXT_MAX]; /* of the open transaction */
+	const char *source;                   /* the source's name, for record headers */
+	/* Transactions that start before this point are read (their GTIDs
+	 * count towards the sequence) but not emitted: a start at a position
+	 * inside a file, or at a time. The first transaction at or after it
+	 * ends the gate. */
+	struct {
+		int active;
+		uint64_t file_no, pos; /* 0, 0: no position */
+		int64_t ts_ms;         /* 0: no time */
+	} emit_from;
+	int muted; /* the open transaction is before emit_from */
 	cdc_stream_stats_t stats;
 } cdc_stream_t;
 

@@ -27,6 +27,14 @@ typedef struct sink_record {
 	uint64_t seq;
 	const char *op; /* "+I", "-U", "+U", "-D" */
 	int64_t ts_ms;
+	/* What the record's headers carry besides seq and op (may be NULL or
+	 * empty): the physical table, the transaction's GTID, the source's
+	 * name, and the record type ("data"). */
+	const char *db, *table;
+	size_t db_len, table_len;
+	const char *gtid;
+	const char *source;
+	const char *type;
 } sink_record_t;
 
 typedef struct sink sink_t;
@@ -48,6 +56,23 @@ typedef struct sink_ops {
 	 */
 	binlog_buf_t *(*inplace)(sink_t *s);
 	binlog_errcode_t (*write_inplace)(sink_t *s, const sink_record_t *r, binlog_err_t *err);
+	/* Optional, with inplace: append what precedes the value of record r
+	 * (everything but r->value is set). The caller drops it with the
+	 * value when formatting fails. */
+	void (*inplace_head)(sink_t *s, const sink_record_t *r);
+	/* Optional: hand buffered records on (a write(2), a produce) without
+	 * waiting for them to be durable, so that a reader sees them soon.
+	 * Called when the source has nothing more to give at once. */
+	binlog_errcode_t (*push)(sink_t *s, binlog_err_t *err);
+	/*
+	 * Optional, for sinks that can go back: offset() is how much has been
+	 * accepted so far (a file's length), which a checkpoint stores;
+	 * rewind() drops everything after such an offset, so that records
+	 * read again after a restart replace the ones written before it
+	 * instead of repeating them.
+	 */
+	uint64_t (*offset)(sink_t *s);
+	binlog_errcode_t (*rewind)(sink_t *s, uint64_t offset, binlog_err_t *err);
 } sink_ops_t;
 
 struct sink {
@@ -70,6 +95,11 @@ static inline binlog_buf_t *sink_inplace(sink_t *s)
 	return s->ops->inplace && s->ops->write_inplace ? s->ops->inplace(s) : NULL;
 }
 
+static inline binlog_errcode_t sink_push(sink_t *s, binlog_err_t *err)
+{
+	return s->ops->push ? s->ops->push(s, err) : BINLOG_OK;
+}
+
 static inline void sink_close(sink_t *s)
 {
 	if (s)
@@ -82,5 +112,23 @@ static inline void sink_close(sink_t *s)
  * caller's. Returns NULL when out of memory.
  */
 sink_t *sink_file_new(int fd, int fsync_on_flush);
+
+typedef struct sink_file_opts {
+	int fsync_on_flush;
+	/* Each line an object with the record's headers and its value:
+	 *   {"headers":{"sequence":"16777216","gtid":"0-1-5","db":"shop",
+	 *    "table":"orders","op":"+I","source":"shop","type":"data"},
+	 *    "value":{...changelog-json...}}
+	 * Header values are strings, as Kafka record headers carry them. */
+	int headers;
+} sink_file_opts_t;
+
+/*
+ * The same, with options. For a regular file the sink can rewind: its
+ * offset is the file's length (records still buffered included), and a
+ * rewind truncates the file, or drops buffered records, back to it. The
+ * fd must not be in O_APPEND mode for that.
+ */
+sink_t *sink_file_new_ex(int fd, const sink_file_opts_t *o);
 
 #endif

@@ -345,6 +345,7 @@ static void state_round_trip(void **state)
 		assert_int_equal(cdc_seq_seed_text(&a, seeds[i], &err), BINLOG_OK);
 		cdc_seq_format_state(&a, &txt);
 		binlog_buf_putc(&txt, 0);
+		assert_string_equal((const char *)txt.data, seeds[i]);
 		assert_int_equal(cdc_seq_seed_text(&b, (const char *)txt.data, &err), BINLOG_OK);
 		assert_int_equal(cdc_seq_begin_gtid(&a, &g, &err), BINLOG_OK);
 		assert_int_equal(cdc_seq_begin_gtid(&b, &g, &err), BINLOG_OK);
