@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cdc_config.h"
 #include "cdc_decode.h"
+#include "cdc_run.h"
+#include "cdc_source_cmd.h"
 
 #ifndef SLUICE_VERSION
 #define SLUICE_VERSION "0.1.0"
@@ -16,6 +19,9 @@ static void usage(FILE *out)
 	fputs("usage: sluice COMMAND [ARGS]\n"
 	      "\n"
 	      "commands:\n"
+	      "  run -c FILE      follow a source and write its changes to the sink\n"
+	      "  source ...       register sources: add, check, list, remove\n"
+	      "  config ...       check a configuration file, print the reference\n"
 	      "  decode FILE...   binlog files to changelog-json records on stdout\n"
 	      "  version          print the version\n"
 	      "\n"
@@ -31,6 +37,12 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "decode") == 0)
 		return cdc_decode_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "run") == 0)
+		return cdc_run_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "config") == 0)
+		return cdc_config_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "source") == 0)
+		return cdc_source_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("sluice %s\n", SLUICE_VERSION);
 		return 0;

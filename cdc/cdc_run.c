@@ -1,0 +1,1013 @@
+/*
+ * cdc_run.c: the service loop (see cdc_run.h).
+ *
+ *   config -> checkpoint or startup mode -> replica -> decoder -> stream
+ *          -> sink, checkpoint at transaction boundaries
+ *
+ * One thread. The sink's writes block when it is slow, and the replica
+ * reads nothing meanwhile: back-pressure reaches the server's socket, and
+ * memory does not grow with the backlog.
+ *
+ * Positions. A binlog event's header holds its end position in the file
+ * (log_pos). After an event that closes a transaction, or one outside any
+ * transaction, the stream is at a boundary: the next transaction starts at
+ * (file, log_pos), with the sequence state as it stands. That boundary is
+ * what a checkpoint stores and what a reconnection resumes from. Events the
+ * server makes up (the ROTATE that opens a stream, heartbeats, the format
+ * description sent when starting mid-file) have log_pos 0 or the
+ * ARTIFICIAL flag and move nothing.
+ */
+#include "cdc_run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mysql.h>
+
+#include "binlog_types.h"
+#include "cdc_config.h"
+#include "cdc_conn.h"
+#include "cdc_filter.h"
+#include "cdc_fs.h"
+#include "cdc_log.h"
+#include "cdc_offsets.h"
+#include "cdc_replica.h"
+#include "cdc_schema_history.h"
+#include "cdc_stream.h"
+#include "schema.h"
+#include "schema_catalog.h"
+#include "sink.h"
+
+#define BACKOFF_FIRST_MS  100
+#define PROGRESS_EVERY_MS 60000
+/* Compact the schema history after this many appends (a DDL or a table
+ * read from the catalog each). */
+#define HISTORY_COMPACT_EVERY 1024
+
+/* Set by the signal handler; the socket is shut down so that a blocked
+ * read returns at once. */
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_signal;
+static volatile int stream_fd = -1;
+
+static void on_stop(int sig)
+{
+	int fd = stream_fd;
+
+	stop_requested = 1;
+	stop_signal = sig;
+	if (fd >= 0)
+		shutdown(fd, SHUT_RDWR);
+}
+
+typedef struct run {
+	cdc_config_t cfg;
+	int stop_at_end;
+	char state_path[PATH_MAX];
+	char lock_path[PATH_MAX];
+	char history_path[PATH_MAX];
+	cdc_schema_history_t *history;
+	int lock_fd;
+
+	int sink_fd;
+	sink_t *sink;
+	int sink_rewinds; /* the sink can go back to an offset */
+
+	cdc_filter_t *filter;
+	MYSQL *catalog_conn;
+	schema_catalog_t *catalog;
+	schema_stats_t schema_stats;
+	schema_opts_t schema;
+
+	binlog_opts_t dopts;
+	binlog_decoder_t *dec;
+	cdc_stream_t st;
+	cdc_replica_t *rep;
+	cdc_server_t srv; /* the server of the last connection */
+	int have_srv;
+	cdc_start_t start; /* where the next connection starts */
+
+	/* where the next transaction starts (see the top of this file) */
+	char b_file[256];
+	uint64_t b_pos;
+	uint64_t b_sink;   /* the sink's offset there */
+	uint64_t next_off; /* file offset of the next event */
+	int at_boundary;
+
+	/* the last checkpoint */
+	char c_file[256];
+	uint64_t c_pos;
+	uint64_t c_seq;
+	uint64_t c_records;
+	int64_t c_ms;
+
+	uint64_t records_at_progress;
+	int64_t progress_ms;
+	int64_t last_event_ts; /* commit time of the last event, s */
+	uint64_t reconnects;
+} run_t;
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void usage(FILE *out)
+{
+	fputs("usage: sluice run -c FILE [--stop-at-end]\n"
+	      "\n"
+	      "Follow the source in FILE as a replica and write its row changes to the\n"
+	      "sink, checkpointing in pipeline.state-dir; restarted, resume from the\n"
+	      "checkpoint. SIGTERM or SIGINT stop it cleanly.\n"
+	      "\n"
+	      "  -c, --config FILE   the pipeline (docs/CONFIGURATION.md)\n"
+	      "      --stop-at-end   stop once the server has sent all it has (a backfill\n"
+	      "                      or a catch-up), instead of waiting for more\n"
+	      "\n"
+	      "SLUICE_LOG=debug|info|warn|error sets how much is logged (info).\n",
+	      out);
+}
+
+/* ------------------------------------------------------------------ */
+/* State directory, lock, sink                                         */
+
+static binlog_errcode_t open_state(run_t *r, binlog_err_t *err)
+{
+	const char *dir = r->cfg.pipeline.state_dir;
+	const char *name = r->cfg.pipeline.name;
+
+	if (cdc_mkdirs(dir, 0755, err) != BINLOG_OK)
+		return err->code;
+	if (snprintf(r->state_path, sizeof(r->state_path), "%s/%s.offsets.json", dir, name) >=
+		    (int)sizeof(r->state_path) ||
+	    snprintf(r->lock_path, sizeof(r->lock_path), "%s/%s.lock", dir, name) >=
+		    (int)sizeof(r->lock_path) ||
+	    snprintf(r->history_path, sizeof(r->history_path), "%s/%s.schema.jsonl", dir, name) >=
+		    (int)sizeof(r->history_path))
+		return binlog_err_set(err, BINLOG_E_USAGE, "pipeline.state-dir: path too long");
+	/* One process per pipeline: two would write the same sink and race
+	 * on the checkpoint. The lock goes with the process, however it
+	 * ends. */
+	r->lock_fd = open(r->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (r->lock_fd < 0)
+		return binlog_err_set(err, BINLOG_E_LOCAL_IO, "%s: %s", r->lock_path,
+				      strerror(errno));
+	if (flock(r->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		char pid[32] = "";
+		ssize_t n = pread(r->lock_fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = 0;
+		pid[strcspn(pid, "\n")] = 0;
+		return binlog_err_set(err, BINLOG_E_USAGE,
+				      "pipeline %s is already running (process %s holds %s)", name,
+				      *pid ? pid : "?", r->lock_path);
+	}
+	if (ftruncate(r->lock_fd, 0) == 0) {
+		char pid[32];
+		int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+		if (pwrite(r->lock_fd, pid, (size_t)n, 0) < 0) {
+			/* the pid is only informative */
+		}
+	}
+	return BINLOG_OK;
+}
+
+static binlog_errcode_t open_sink(run_t *r, binlog_err_t *err)
+{
+	sink_file_opts_t so = {.fsync_on_flush = r->cfg.sink.fsync, .headers = r->cfg.sink.headers};
+	const char *path = r->cfg.sink.path;
+
+	if (strcmp(path, "-") == 0) {
+		r->sink_fd = STDOUT_FILENO;
+	} else {
+		r->sink_fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (r->sink_fd < 0)
+			return binlog_err_set(err, BINLOG_E_LOCAL_IO, "sink.path %s: %s", path,
+					      strerror(errno));
+		if (lseek(r->sink_fd, 0, SEEK_END) < 0)
+			return binlog_err_set(err, BINLOG_E_LOCAL_IO, "sink.path %s: %s", path,
+					      strerror(errno));
+	}
+	r->sink = sink_file_new_ex(r->sink_fd, &so);
+	if (!r->sink)
+		return binlog_err_set(err, BINLOG_E_NOMEM, NULL);
+	r->sink_rewinds =
+		r->sink->ops->offset && r->sink->ops->rewind && r->sink_fd != STDOUT_FILENO;
+	if (r->sink_rewinds) {
+		/* a pipe or terminal cannot go back */
+		struct stat s;
+		r->sink_rewinds = fstat(r->sink_fd, &s) == 0 && S_ISREG(s.st_mode);
+	}
+	return BINLOG_OK;
+}
+
+static uint64_t sink_offset(run_t *r)
+{
+	return r->sink_rewinds ? r->sink->ops->offset(r->sink) : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Checkpoints                                                         */
+
+static const char *flavor_name(int f)
+{
+	return f == BINLOG_FLAVOR_MARIADB ? "mariadb" : f == BINLOG_FLAVOR_MYSQL ? "mysql" : "";
+}
+
+/* Make everything up to the boundary durable, then store the boundary. */
+static binlog_errcode_t checkpoint(run_t *r, binlog_err_t *err)
+{
+	cdc_offsets_t o;
+	binlog_buf_t g;
+	binlog_errcode_t rc;
+
+	if (!r->at_boundary || !r->b_file[0])
+		return BINLOG_OK;
+	/* Before the start point is reached nothing was emitted, and a
+	 * restart from here would not know to hold back. */
+	if (r->st.emit_from.active)
+		return BINLOG_OK;
+	if (strcmp(r->c_file, r->b_file) == 0 && r->c_pos == r->b_pos &&
+	    r->c_seq == r->st.seq.last && r->c_records == r->st.stats.records)
+		return BINLOG_OK;
+	if ((rc = sink_flush(r->sink, err)) != BINLOG_OK) {
+		binlog_err_prefix(err, "sink");
+		return rc;
+	}
+	binlog_buf_init(&g, 0);
+	cdc_seq_format_state(&r->st.seq, &g);
+	binlog_buf_putc(&g, 0);
+	if (g.failed) {
+		binlog_buf_free(&g);
+		return binlog_err_set(err, BINLOG_E_NOMEM, NULL);
+	}
+	memset(&o, 0, sizeof(o));
+	o.source = r->cfg.source.name;
+	o.flavor = (char *)flavor_name(r->have_srv ? r->srv.flavor : 0);
+	o.server_id = r->have_srv ? r->srv.server_id : 0;
+	o.server_uuid = r->have_srv ? r->srv.server_uuid : "";
+	o.file = r->b_file;
+	o.pos = r->b_pos;
+	o.gtid = (char *)g.data;
+	o.seq_last = r->st.seq.last;
+	o.has_sink_offset = r->sink_rewinds;
+	o.sink_offset = r->b_sink;
+	o.updated_ms = now_ms();
+	o.transactions = r->st.stats.transactions;
+	o.records = r->st.stats.records;
+	rc = cdc_offsets_save(r->state_path, &o, err);
+	binlog_buf_free(&g);
+	if (rc != BINLOG_OK)
+		return rc;
+	snprintf(r->c_file, sizeof(r->c_file), "%s", r->b_file);
+	r->c_pos = r->b_pos;
+	r->c_seq = r->st.seq.last;
+	/* The schema history keeps what a restart from here can need. */
+	if (r->history && cdc_schema_history_appended(r->history) >= HISTORY_COMPACT_EVERY &&
+	    cdc_schema_history_compact(r->history, CDC_SEQ_ORDINAL(r->c_seq), err) != BINLOG_OK)
+		return err->code;
+	r->c_records = r->st.stats.records;
+	r->c_ms = mono_ms();
+	cdc_log_debug("checkpoint %s:%llu seq %llu", r->b_file, (unsigned long long)r->b_pos,
+		      (unsigned long long)r->st.seq.last);
+	return BINLOG_OK;
+}
+
+static int checkpoint_due(const run_t *r)
+{
+	return mono_ms() - r->c_ms >= (int64_t)r->cfg.pipeline.checkpoint_interval_ms;
+}
+
+static int checkpoint_dirty(const run_t *r)
+{
+	return r->at_boundary && !r->st.emit_from.active &&
+	       (strcmp(r->c_file, r->b_file) != 0 || r->c_pos != r->b_pos ||
+		r->c_records != r->st.stats.records);
+}
+
+/* ------------------------------------------------------------------ */
+/* Where to start                                                      */
+
+static binlog_errcode_t dup_str(char **dst, const char *s, binlog_err_t *err)
+{
+	free(*dst);
+	*dst = strdup(s ? s : "");
+	return *dst ? BINLOG_OK : binlog_err_set(err, BINLOG_E_NOMEM, NULL);
+}
+
+static binlog_errcode_t start_from_checkpoint(run_t *r, cdc_offsets_t *o, binlog_err_t *err)
+{
+	if (strcmp(o->source, r->cfg.source.name) != 0)
+		cdc_log_warn("the checkpoint %s was written for source '%s', the configuration "
+			     "names '%s'; resuming from it anyway",
+			     r->state_path, o->source, r->cfg.source.name);
+	if (strlen(o->file) >= sizeof(r->start.file))
+		return binlog_err_set(err, BINLOG_E_USAGE, "%s: binlog.file is too long",
+				      r->state_path);
+	memset(&r->start, 0, sizeof(r->start));
+	snprintf(r->start.file, sizeof(r->start.file), "%s", o->file);
+	r->start.pos = o->pos;
+	r->start.by_gtid = o->gtid[0] != 0;
+	if (dup_str(&r->start.gtid, o->gtid, err) != BINLOG_OK ||
+	    dup_str(&r->start.seed, o->gtid, err) != BINLOG_OK)
+		return err->code;
+	r->start.seq_last = o->seq_last;
+	if (o->emit_file && strlen(o->emit_file) < sizeof(r->start.emit_file))
+		snprintf(r->start.emit_file, sizeof(r->start.emit_file), "%s", o->emit_file);
+	r->start.emit_pos = o->emit_pos;
+	r->start.emit_ts_ms = o->emit_ts_ms;
+
+	/* The sink goes back to where the checkpoint left it: what follows
+	 * is written again, identically, from the binlog. */
+	if (o->has_sink_offset && r->sink_rewinds) {
+		uint64_t have = sink_offset(r);
+		if (have < o->sink_offset)
+			return binlog_err_set(
+				err, BINLOG_E_USAGE,
+				"sink.path %s holds %llu bytes, but the checkpoint %s says sluice "
+				"had written %llu: the file was truncated or replaced outside "
+				"sluice. Restore it, or move the checkpoint aside to start again "
+				"as scan.startup.mode says",
+				r->cfg.sink.path, (unsigned long long)have, r->state_path,
+				(unsigned long long)o->sink_offset);
+		if (have > o->sink_offset) {
+			cdc_log_info("sink %s: dropping the %llu bytes written after the last "
+				     "checkpoint; they are written again from the binlog",
+				     r->cfg.sink.path, (unsigned long long)(have - o->sink_offset));
+			if (r->sink->ops->rewind(r->sink, o->sink_offset, err) != BINLOG_OK)
+				return err->code;
+		}
+	}
+	snprintf(r->c_file, sizeof(r->c_file), "%s", o->file);
+	r->c_pos = o->pos;
+	r->c_seq = o->seq_last;
+	r->st.stats.transactions = o->transactions;
+	r->st.stats.records = o->records;
+	r->c_records = o->records;
+	return BINLOG_OK;
+}
+
+/*
+ * The first checkpoint: the start point as resolved, before anything is
+ * read. A restart before the next one starts from there again, not from a
+ * new resolution (`latest` or a time would skip what came in between).
+ */
+static binlog_errcode_t first_checkpoint(run_t *r, binlog_err_t *err)
+{
+	cdc_offsets_t o;
+
+	memset(&o, 0, sizeof(o));
+	o.source = r->cfg.source.name;
+	o.flavor = (char *)flavor_name(r->have_srv ? r->srv.flavor : 0);
+	o.server_id = r->have_srv ? r->srv.server_id : 0;
+	o.server_uuid = r->have_srv ? r->srv.server_uuid : "";
+	o.file = r->start.file;
+	o.pos = r->start.pos;
+	o.gtid = r->start.by_gtid && r->start.gtid ? r->start.gtid : "";
+	o.seq_last = r->start.seq_last;
+	o.has_sink_offset = r->sink_rewinds;
+	o.sink_offset = r->sink_rewinds ? sink_offset(r) : 0;
+	o.emit_file = r->start.emit_file;
+	o.emit_pos = r->start.emit_pos;
+	o.emit_ts_ms = r->start.emit_ts_ms;
+	o.updated_ms = now_ms();
+	if (cdc_offsets_save(r->state_path, &o, err) != BINLOG_OK)
+		return err->code;
+	snprintf(r->c_file, sizeof(r->c_file), "%s", r->start.file);
+	r->c_pos = r->start.pos;
+	r->c_seq = r->start.seq_last;
+	r->c_ms = mono_ms();
+	return BINLOG_OK;
+}
+
+static binlog_errcode_t start_from_config(run_t *r, binlog_err_t *err)
+{
+	MYSQL *m = cdc_conn_open(&r->cfg.source.conn, err);
+	binlog_errcode_t rc;
+
+	if (!m)
+		return err->code;
+	if ((rc = cdc_server_probe(m, &r->srv, err)) == BINLOG_OK) {
+		r->have_srv = 1;
+		rc = cdc_start_resolve(m, &r->srv, &r->cfg.source.conn, &r->cfg.source, &r->start,
+				       err);
+	}
+	mysql_close(m);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Schema: the catalog connection and DDL                              */
+
+static int table_filter(void *ctx, const char *qualified)
+{
+	run_t *r = ctx;
+	const char *dot = strchr(qualified, '.');
+	char db[256];
+
+	(void)r;
+	if (!dot || (size_t)(dot - qualified) >= sizeof(db))
+		return 1;
+	memcpy(db, qualified, (size_t)(dot - qualified));
+	db[dot - qualified] = 0;
+	return cdc_filter_table(r->filter, db, dot + 1);
+}
+
+static binlog_errcode_t on_ddl(void *ctx, const binlog_event_t *ev, binlog_err_t *err)
+{
+	run_t *r = ctx;
+	char db[256];
+
+	if (!r->catalog)
+		return BINLOG_OK;
+	snprintf(db, sizeof(db), "%.*s", (int)ev->u.query.db.len,
+		 ev->u.query.db.p ? ev->u.query.db.p : "");
+	schema_catalog_set_at(r->catalog, r->st.seq.ordinal);
+	return schema_catalog_ddl(r->catalog, db, ev->u.query.sql.p, ev->u.query.sql.len, err);
+}
+
+static void schema_warn(void *ctx, const schema_table_t *st, const char *msg)
+{
+	(void)ctx;
+	cdc_log_warn("%s: %s", st->qualified, msg);
+}
+
+static binlog_errcode_t open_catalog(run_t *r, binlog_err_t *err)
+{
+	cdc_conn_opts_t o;
+
+	if (r->cfg.source.catalog == CDC_CATALOG_NEVER)
+		return BINLOG_OK;
+	if (cdc_conn_opts_copy(&o, &r->cfg.source.conn) != BINLOG_OK)
+		return binlog_err_set(err, BINLOG_E_NOMEM, NULL);
+	o.read_timeout_s = 60;
+	r->catalog_conn = cdc_conn_open(&o, err);
+	cdc_conn_opts_free(&o);
+	if (!r->catalog_conn)
+		return err->code;
+	if (!r->catalog) {
+		r->catalog = schema_catalog_new(r->catalog_conn);
+		if (!r->catalog)
+			return binlog_err_set(err, BINLOG_E_NOMEM, NULL);
+	} else {
+		schema_catalog_set_conn(r->catalog, r->catalog_conn);
+	}
+	return BINLOG_OK;
+}
+
+static void close_catalog_conn(run_t *r)
+{
+	if (r->catalog)
+		schema_catalog_set_conn(r->catalog, NULL);
+	if (r->catalog_conn)
+		mysql_close(r->catalog_conn);
+	r->catalog_conn = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* The stream                                                          */
+
+static void set_boundary(run_t *r, const char *file, uint64_t pos)
+{
+	if (file != r->b_file)
+		snprintf(r->b_file, sizeof(r->b_file), "%s", file);
+	r->b_pos = pos;
+	r->b_sink = sink_offset(r);
+	r->at_boundary = 1;
+}
+
+static binlog_errcode_t connect_replica(run_t *r, binlog_err_t *err)
+{
+	cdc_replica_opts_t ro;
+	cdc_conn_opts_t co;
+	char where[400];
+
+	if (cdc_conn_opts_copy(&co, &r->cfg.source.conn) != BINLOG_OK)
+		return binlog_err_set(err, BINLOG_E_NOMEM, NULL);
+	/* The server sends a heartbeat when it has nothing else: a silence
+	 * three times as long is a dead connection. */
+	co.read_timeout_s = (unsigned)(r->cfg.source.heartbeat_ms * 3 / 1000);
+	if (co.read_timeout_s < 10)
+		co.read_timeout_s = 10;
+	memset(&ro, 0, sizeof(ro));
+	ro.conn = &co;
+	ro.server_id = r->cfg.source.server_id;
+	ro.heartbeat_ms = r->cfg.source.heartbeat_ms;
+	ro.expect_type = r->cfg.source.type;
+	ro.nonblocking = r->stop_at_end;
+	r->rep = cdc_replica_open(&ro, &r->start, err);
+	cdc_conn_opts_free(&co);
+	if (!r->rep)
+		return err->code;
+	r->srv = *cdc_replica_server(r->rep);
+	r->have_srv = 1;
+	stream_fd = cdc_replica_socket(r->rep);
+	cdc_start_describe(&r->start, where, sizeof(where));
+	cdc_log_info("connected to %s (%s %s, server_id %u), reading from %s",
+		     cdc_replica_addr(r->rep),
+		     r->srv.flavor == BINLOG_FLAVOR_MARIADB ? "MariaDB" : "MySQL",
+		     r->srv.version_text, r->srv.server_id, where);
+	if (stop_requested && stream_fd >= 0)
+		shutdown(stream_fd, SHUT_RDWR);
+
+	/* A new stream: the server sends the format description again, and
+	 * the file to start from in an artificial ROTATE. */
+	binlog_decoder_reset(r->dec);
+	if (!r->start.by_gtid) {
+		cdc_stream_set_file(&r->st, r->start.file);
+		binlog_decoder_set_source(r->dec, r->start.file);
+		r->next_off = r->start.pos;
+	}
+	return BINLOG_OK;
+}
+
+static void disconnect(run_t *r)
+{
+	stream_fd = -1;
+	cdc_replica_close(r->rep);
+	r->rep = NULL;
+}
+
+/*
+ * Where the next connection starts: the boundary, by GTID when there is a
+ * GTID state (it survives a server that renamed its files, or a new
+ * primary), else by file and position.
+ */
+static binlog_errcode_t resume_point(run_t *r, binlog_err_t *err)
+{
+	binlog_buf_t g;
+
+	binlog_buf_init(&g, 0);
+	cdc_seq_format_state(&r->st.seq, &g);
+	binlog_buf_putc(&g, 0);
+	if (g.failed) {
+		binlog_buf_free(&g);
+		return binlog_err_set(err, BINLOG_E_NOMEM, NULL);
+	}
+	free(r->start.gtid);
+	r->start.gtid = (char *)g.data; /* the buffer is handed over */
+	r->start.by_gtid = r->start.gtid[0] != 0;
+	if (r->b_file[0]) {
+		snprintf(r->start.file, sizeof(r->start.file), "%s", r->b_file);
+		r->start.pos = r->b_pos;
+	}
+	return BINLOG_OK;
+}
+
+/* The connection ended inside a transaction: forget the transaction and
+ * what of it reached the sink, to read it again whole. */
+static binlog_errcode_t back_to_boundary(run_t *r, binlog_err_t *err)
+{
+	if (r->st.txn_open) {
+		if (cdc_stream_abort_txn(&r->st, err) != BINLOG_OK)
+			return err->code;
+		if (r->sink_rewinds && r->sink->ops->rewind(r->sink, r->b_sink, err) != BINLOG_OK)
+			return err->code;
+	}
+	r->at_boundary = 1;
+	return BINLOG_OK;
+}
+
+/* One packet: decode, stream, track the position. */
+static binlog_errcode_t on_event(run_t *r, const uint8_t *p, size_t n, binlog_err_t *err)
+{
+	binlog_event_t ev;
+	uint32_t size, log_pos;
+	uint16_t flags;
+	uint8_t type;
+	uint64_t off;
+	int k, real;
+
+	if (n < BINLOG_HEADER_LEN)
+		return binlog_err_set(err, BINLOG_E_TRUNCATED,
+				      "%s: a %zu-byte packet in the binlog stream", r->st.file, n);
+	type = p[4];
+	size = binlog_le32(p + 9);
+	log_pos = binlog_le32(p + 13);
+	flags = binlog_le16(p + 17);
+	real = log_pos != 0 && !(flags & BINLOG_LOG_EVENT_ARTIFICIAL_F) &&
+	       type != BINLOG_HEARTBEAT_LOG_EVENT && type != BINLOG_HEARTBEAT_LOG_EVENT_V2;
+	off = real && log_pos >= size ? log_pos - size : r->next_off;
+	if (binlog_decoder_feed(r->dec, p, n, off, err) != BINLOG_OK)
+		return err->code;
+	while ((k = binlog_decoder_next(r->dec, &ev, err)) > 0) {
+		if (ev.type == BINLOG_ROTATE_EVENT && ev.u.rotate.name.len) {
+			/* the stream follows it into the next file */
+			if (cdc_stream_event(&r->st, &ev, err) != BINLOG_OK)
+				return err->code;
+			binlog_decoder_set_source(r->dec, r->st.file);
+			r->next_off = ev.u.rotate.position;
+			if (!r->st.txn_open)
+				set_boundary(r, r->st.file, ev.u.rotate.position);
+			continue;
+		}
+		if (cdc_stream_event(&r->st, &ev, err) != BINLOG_OK)
+			return err->code;
+		if (ev.timestamp)
+			r->last_event_ts = ev.timestamp;
+	}
+	if (k < 0)
+		return err->code;
+	if (type == BINLOG_ROTATE_EVENT)
+		return BINLOG_OK;
+	if (real)
+		r->next_off = log_pos;
+	else if (log_pos == 0 && !(flags & BINLOG_LOG_EVENT_ARTIFICIAL_F) &&
+		 type != BINLOG_FORMAT_DESCRIPTION_EVENT && type != BINLOG_HEARTBEAT_LOG_EVENT &&
+		 type != BINLOG_HEARTBEAT_LOG_EVENT_V2)
+		r->next_off += size; /* MariaDB 11 inside a transaction */
+	if (r->st.txn_open)
+		r->at_boundary = 0;
+	else if (real)
+		set_boundary(r, r->st.file, log_pos);
+	return BINLOG_OK;
+}
+
+static void progress(run_t *r, int force)
+{
+	int64_t now = mono_ms();
+	double secs;
+	uint64_t recs;
+
+	if (!force && now - r->progress_ms < PROGRESS_EVERY_MS)
+		return;
+	secs = (double)(now - r->progress_ms) / 1000.0;
+	recs = r->st.stats.records - r->records_at_progress;
+	cdc_log_info("at %s:%llu, %llu records (%.0f/s), %llu transactions, sequence %llu, "
+		     "%lld s behind",
+		     r->b_file, (unsigned long long)r->b_pos,
+		     (unsigned long long)r->st.stats.records, secs > 0 ? (double)recs / secs : 0.0,
+		     (unsigned long long)r->st.stats.transactions,
+		     (unsigned long long)r->st.seq.last,
+		     r->last_event_ts ? (long long)(now_ms() / 1000 - r->last_event_ts) : 0LL);
+	r->progress_ms = now;
+	r->records_at_progress = r->st.stats.records;
+}
+
+/* Wait for the next packet at most `ms` (poll on the socket). 1 when
+ * something arrived, 0 on timeout. */
+static int wait_readable(run_t *r, int64_t ms)
+{
+	struct pollfd pfd = {.fd = cdc_replica_socket(r->rep), .events = POLLIN};
+
+	if (pfd.fd < 0 || ms <= 0)
+		return 1;
+	return poll(&pfd, 1, ms > INT_MAX ? INT_MAX : (int)ms) != 0;
+}
+
+/*
+ * Read until the connection ends. Returns 0 when the server ended the
+ * stream with --stop-at-end or a stop was asked, else the error (an end
+ * of the stream without --stop-at-end is a retriable one).
+ */
+static binlog_errcode_t stream(run_t *r, binlog_err_t *err)
+{
+	for (;;) {
+		const uint8_t *p;
+		size_t n;
+		int k;
+
+		if (stop_requested)
+			return BINLOG_OK;
+		if (!cdc_replica_ready(r->rep)) {
+			/* Nothing more at once: hand on what is buffered, and
+			 * checkpoint when due rather than at the next event. */
+			if (sink_push(r->sink, err) != BINLOG_OK)
+				return err->code;
+			if (checkpoint_dirty(r)) {
+				int64_t left = (int64_t)r->cfg.pipeline.checkpoint_interval_ms -
+					       (mono_ms() - r->c_ms);
+				if (!wait_readable(r, left) && checkpoint(r, err) != BINLOG_OK)
+					return err->code;
+			}
+		}
+		k = cdc_replica_next(r->rep, &p, &n, err);
+		if (k == 0 && !r->stop_at_end)
+			/* A following replica is only ended by a server going
+			 * away (a shutdown sends EOF): reconnect. */
+			return binlog_err_set(err, BINLOG_E_IO,
+					      "%s ended the binlog stream (shutting down?)",
+					      cdc_replica_addr(r->rep));
+		if (k == 0)
+			return BINLOG_OK;
+		if (k < 0)
+			return stop_requested ? BINLOG_OK : err->code;
+		if (on_event(r, p, n, err) != BINLOG_OK)
+			return err->code;
+		if (r->at_boundary && checkpoint_due(r) && checkpoint(r, err) != BINLOG_OK)
+			return err->code;
+		progress(r, 0);
+	}
+}
+
+static void sleep_ms(int64_t ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+
+	while (!stop_requested && nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* The message a purged start deserves: what is missing, and the way out. */
+static void explain_purged(run_t *r, binlog_err_t *err)
+{
+	char where[400];
+
+	cdc_start_describe(&r->start, where, sizeof(where));
+	binlog_err_prefix(err, "cannot resume from %s", where);
+	{
+		binlog_err_t e2 = *err;
+		binlog_err_set(err, BINLOG_E_PURGED,
+			       "%s. The server no longer has the binlog between the checkpoint "
+			       "(%s) and what it keeps: those changes cannot be read any more. "
+			       "Either re-snapshot the tables, or move %s aside to start again "
+			       "as scan.startup.mode says (the changes in between are then "
+			       "missing downstream)",
+			       e2.msg, where, r->state_path);
+	}
+}
+
+static binlog_errcode_t follow(run_t *r, binlog_err_t *err)
+{
+	uint64_t failures = 0;
+	int64_t backoff = BACKOFF_FIRST_MS;
+
+	for (;;) {
+		binlog_errcode_t rc;
+		uint64_t before = r->st.stats.records + r->st.stats.transactions;
+
+		if (stop_requested)
+			return BINLOG_OK;
+		rc = connect_replica(r, err);
+		if (rc == BINLOG_OK) {
+			rc = stream(r, err);
+			disconnect(r);
+			if (rc == BINLOG_OK)
+				return BINLOG_OK; /* stopped, or the end (--stop-at-end) */
+		}
+		if (rc == BINLOG_E_PURGED)
+			explain_purged(r, err);
+		if (!binlog_err_retriable(rc))
+			return rc;
+		/* Connection trouble: back to the last complete transaction,
+		 * and again after a pause that grows while it keeps failing. */
+		if (back_to_boundary(r, err) != BINLOG_OK || resume_point(r, err) != BINLOG_OK)
+			return err->code;
+		if (r->catalog) {
+			/* it may have lost its connection the same way */
+			binlog_err_t e2;
+			close_catalog_conn(r);
+			(void)open_catalog(r, &e2);
+		}
+		if (r->st.stats.records + r->st.stats.transactions != before) {
+			failures = 0;
+			backoff = BACKOFF_FIRST_MS;
+		}
+		failures++;
+		if (r->cfg.source.connect_max_retries &&
+		    failures > r->cfg.source.connect_max_retries) {
+			binlog_err_prefix(err, "gave up after %llu attempts",
+					  (unsigned long long)(failures - 1));
+			return err->code;
+		}
+		cdc_log_warn("%s; retrying in %lld ms", err->msg, (long long)backoff);
+		r->reconnects++;
+		sleep_ms(backoff);
+		backoff *= 2;
+		if (backoff > (int64_t)r->cfg.source.backoff_max_ms)
+			backoff = (int64_t)r->cfg.source.backoff_max_ms;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+
+static binlog_errcode_t setup(run_t *r, binlog_err_t *err)
+{
+	cdc_offsets_t o;
+	int found = 0;
+	schema_catalog_store_t store;
+	char where[400];
+
+	if (cdc_conn_resolve_password(&r->cfg.source.conn, err) != BINLOG_OK)
+		return err->code;
+	if (open_state(r, err) != BINLOG_OK || open_sink(r, err) != BINLOG_OK)
+		return err->code;
+	if (cdc_filter_new(&r->cfg.source, &r->filter, err) != BINLOG_OK)
+		return err->code;
+	binlog_opts_default(&r->dopts);
+	r->dopts.initial_checksum = BINLOG_CHECKSUM_UNDEF;
+	r->dopts.max_event_size = r->cfg.pipeline.max_event_size;
+	r->dopts.max_inflated_size = r->cfg.pipeline.max_inflated_size;
+	r->dec = binlog_decoder_new(&r->dopts);
+	if (!r->dec || cdc_stream_init(&r->st, r->sink) != BINLOG_OK)
+		return binlog_err_set(err, BINLOG_E_NOMEM, NULL);
+	r->st.follow_rotate = 1;
+	r->st.seq.merge_history = 1;
+	r->st.source = r->cfg.source.name;
+	r->st.filter = table_filter;
+	r->st.filter_ctx = r;
+	r->st.on_ddl = on_ddl;
+	r->st.ddl_ctx = r;
+
+	if (cdc_offsets_load(r->state_path, &o, &found, err) != BINLOG_OK)
+		return err->code;
+	if (found) {
+		binlog_errcode_t rc = start_from_checkpoint(r, &o, err);
+		cdc_offsets_free(&o);
+		if (rc != BINLOG_OK)
+			return rc;
+		cdc_log_info("resuming from the checkpoint in %s", r->state_path);
+	} else {
+		/* The server may still be starting: retried like a dropped
+		 * connection would be. */
+		int64_t backoff = BACKOFF_FIRST_MS;
+		uint32_t tries = 0;
+		/* What the catalog said belongs to the checkpoint: a history
+		 * left without one is of a stream that is gone. */
+		if (unlink(r->history_path) != 0 && errno != ENOENT)
+			return binlog_err_set(err, BINLOG_E_LOCAL_IO, "%s: %s", r->history_path,
+					      strerror(errno));
+		while (start_from_config(r, err) != BINLOG_OK) {
+			if (!binlog_err_retriable(err->code) || stop_requested ||
+			    (r->cfg.source.connect_max_retries &&
+			     ++tries > r->cfg.source.connect_max_retries))
+				return err->code;
+			cdc_log_warn("%s; retrying in %lld ms", err->msg, (long long)backoff);
+			sleep_ms(backoff);
+			backoff = backoff * 2 > (int64_t)r->cfg.source.backoff_max_ms
+					  ? (int64_t)r->cfg.source.backoff_max_ms
+					  : backoff * 2;
+		}
+		if (first_checkpoint(r, err) != BINLOG_OK)
+			return err->code;
+		cdc_log_info("no checkpoint in %s: starting as scan.startup.mode says",
+			     r->state_path);
+	}
+	if (r->start.seed && cdc_seq_seed_text(&r->st.seq, r->start.seed, err) != BINLOG_OK) {
+		binlog_err_prefix(err, "GTID state to start from");
+		return err->code;
+	}
+	r->st.seq.last = r->start.seq_last;
+	if (r->start.emit_file[0] || r->start.emit_ts_ms) {
+		r->st.emit_from.active = 1;
+		r->st.emit_from.file_no = cdc_binlog_file_number(r->start.emit_file);
+		r->st.emit_from.pos = r->start.emit_pos;
+		r->st.emit_from.ts_ms = r->start.emit_ts_ms;
+	}
+	if (r->start.file[0] && !r->start.by_gtid)
+		set_boundary(r, r->start.file, r->start.pos);
+	r->st.schema = NULL;
+	if (r->cfg.source.catalog != CDC_CATALOG_NEVER) {
+		/* The catalog is read over a connection of its own. A failure
+		 * here is not fatal: tables that need it are asked for again
+		 * (and fail then, retriably). */
+		if (open_catalog(r, err) != BINLOG_OK && !binlog_err_retriable(err->code))
+			return err->code;
+		if (!r->catalog)
+			r->catalog = schema_catalog_new(NULL);
+		if (!r->catalog)
+			return binlog_err_set(err, BINLOG_E_NOMEM, NULL);
+		r->history = cdc_schema_history_open(r->history_path,
+						     CDC_SEQ_ORDINAL(r->start.seq_last), err);
+		if (!r->history)
+			return err->code;
+		cdc_schema_history_store(r->history, &store);
+		schema_catalog_set_store(r->catalog, &store);
+	}
+	r->schema.catalog = r->catalog;
+	r->schema.catalog_mode = r->cfg.source.catalog;
+	r->schema.filter = r->filter;
+	r->schema.stats = &r->schema_stats;
+	r->schema.warn = schema_warn;
+	r->schema.warn_ctx = r;
+	r->st.schema = &r->schema;
+	cdc_start_describe(&r->start, where, sizeof(where));
+	cdc_log_debug("start: %s", where);
+	return BINLOG_OK;
+}
+
+static void teardown(run_t *r)
+{
+	disconnect(r);
+	close_catalog_conn(r);
+	schema_catalog_free(r->catalog);
+	cdc_schema_history_close(r->history);
+	cdc_stream_free(&r->st);
+	binlog_decoder_free(r->dec);
+	cdc_filter_free(r->filter);
+	sink_close(r->sink);
+	if (r->sink_fd > STDERR_FILENO)
+		close(r->sink_fd);
+	cdc_start_free(&r->start);
+	if (r->lock_fd > 0)
+		close(r->lock_fd);
+	cdc_config_free(&r->cfg);
+}
+
+int cdc_run_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"stop-at-end", no_argument, NULL, 'e'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *cfg_path = NULL;
+	run_t r;
+	binlog_err_t err = {0};
+	binlog_errcode_t rc;
+	struct sigaction sa;
+	int c;
+
+	memset(&r, 0, sizeof(r));
+	r.sink_fd = -1;
+	r.lock_fd = -1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			cfg_path = optarg;
+			break;
+		case 'e':
+			r.stop_at_end = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!cfg_path || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	cdc_config_init(&r.cfg);
+	if (cdc_config_load(cfg_path, &r.cfg, &err) != BINLOG_OK) {
+		fprintf(stderr, "sluice run: %s\n", err.msg);
+		cdc_config_free(&r.cfg);
+		return 1;
+	}
+	cdc_log_init(r.cfg.pipeline.name);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop; /* no SA_RESTART: a blocked call returns */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	r.c_ms = mono_ms();
+	r.progress_ms = r.c_ms;
+	rc = setup(&r, &err);
+	if (rc == BINLOG_OK)
+		rc = follow(&r, &err);
+	if (rc != BINLOG_OK) {
+		binlog_err_t e2 = {0};
+		/* Keep what is complete: the checkpoint holds everything the
+		 * sink accepted up to the last whole transaction. */
+		if (r.sink && r.dec && back_to_boundary(&r, &e2) == BINLOG_OK)
+			(void)checkpoint(&r, &e2);
+		cdc_log_error("%s", err.msg);
+		progress(&r, 1);
+		teardown(&r);
+		return 1;
+	}
+	if (back_to_boundary(&r, &err) != BINLOG_OK || checkpoint(&r, &err) != BINLOG_OK) {
+		cdc_log_error("%s", err.msg);
+		teardown(&r);
+		return 1;
+	}
+	progress(&r, 1);
+	if (stop_requested)
+		cdc_log_info("stopped (signal %d); checkpoint at %s:%llu", (int)stop_signal,
+			     r.c_file, (unsigned long long)r.c_pos);
+	else
+		cdc_log_info("caught up with the server; checkpoint at %s:%llu", r.c_file,
+			     (unsigned long long)r.c_pos);
+	teardown(&r);
+	return 0;
+}
