@@ -158,24 +158,15 @@ mdb_start() {
 		return 1
 	fi
 
+	# Kept for mdb_restart (options with no spaces in them).
+	MDB_EXTRA="$*"
+	export MDB_EXTRA
 	_mdb_try=0
 	while :; do
 		MDB_PORT=$(_mdb_free_port "$_mdb_try") || return 1
 		export MDB_PORT
 		: >"$MDB_DIR/error.log"
-		# shellcheck disable=SC2086
-		"$MDB_MARIADBD" --no-defaults $_mdb_user \
-			--datadir="$MDB_DATADIR" --tmpdir="$MDB_DIR/tmp" \
-			--socket="$MDB_SOCK" --port="$MDB_PORT" \
-			--bind-address=127.0.0.1 --skip-name-resolve \
-			--pid-file="$MDB_DIR/mariadbd.pid" \
-			--log-error="$MDB_DIR/error.log" \
-			--log-bin="$MDB_DATADIR/mysql-bin" --server-id=1 \
-			--binlog-format=ROW --binlog-row-metadata=FULL \
-			--sync-binlog=0 --skip-slave-start $_mdb_innodb \
-			"$@" </dev/null >/dev/null 2>&1 &
-		MDB_PID=$!
-		export MDB_PID
+		_mdb_launch
 		if _mdb_wait_up; then
 			return 0
 		fi
@@ -190,6 +181,53 @@ mdb_start() {
 		_mdb_log "mariadbd did not start (pid $MDB_PID, port $MDB_PORT)"
 		_mdb_error_tail
 		mdb_cleanup
+		return 1
+	done
+}
+
+# Start mariadbd on MDB_DATADIR and MDB_PORT, with MDB_EXTRA; sets MDB_PID.
+_mdb_launch() {
+	# shellcheck disable=SC2086
+	"$MDB_MARIADBD" --no-defaults $_mdb_user \
+		--datadir="$MDB_DATADIR" --tmpdir="$MDB_DIR/tmp" \
+		--socket="$MDB_SOCK" --port="$MDB_PORT" \
+		--bind-address=127.0.0.1 --skip-name-resolve \
+		--pid-file="$MDB_DIR/mariadbd.pid" \
+		--log-error="$MDB_DIR/error.log" \
+		--log-bin="$MDB_DATADIR/mysql-bin" --server-id=1 \
+		--binlog-format=ROW --binlog-row-metadata=FULL \
+		--sync-binlog=0 --skip-slave-start $_mdb_innodb \
+		$MDB_EXTRA </dev/null >/dev/null 2>&1 &
+	MDB_PID=$!
+	export MDB_PID
+}
+
+# mdb_restart [--crash]: stop the server (cleanly, or with SIGKILL) and
+# start it again on the same data, port and options.
+mdb_restart() {
+	if [ "${1:-}" = --crash ]; then
+		kill -9 "$MDB_PID" 2>/dev/null || :
+		wait "$MDB_PID" 2>/dev/null || :
+		MDB_PID=
+	else
+		mdb_stop
+	fi
+	_mdb_try=0
+	while :; do
+		_mdb_launch
+		if _mdb_wait_up; then
+			return 0
+		fi
+		# the old process's port may take a moment to be free
+		if grep -q 'Bind on TCP/IP port\|Address already in use' \
+			"$MDB_DIR/error.log" 2>/dev/null && [ $_mdb_try -lt 20 ]; then
+			_mdb_try=$((_mdb_try + 1))
+			wait "$MDB_PID" 2>/dev/null || :
+			sleep 0.5
+			continue
+		fi
+		_mdb_log "mariadbd did not restart (pid $MDB_PID, port $MDB_PORT)"
+		_mdb_error_tail
 		return 1
 	done
 }
