@@ -1716,7 +1716,7 @@ binlog_errcode_t cdc_config_load(const char *path, cdc_config_t *c, binlog_err_t
 
 	f = fopen(path, "rb");
 	if (!f)
-		return binlog_err_set(err, BINLOG_E_IO, "%s: %s", path, strerror(errno));
+		return binlog_err_set(err, BINLOG_E_LOCAL_IO, "%s: %s", path, strerror(errno));
 	/* One byte more than allowed tells a file that is too big. */
 	buf = malloc(CONFIG_MAX_BYTES + 1);
 	if (!buf) {
@@ -1725,7 +1725,7 @@ binlog_errcode_t cdc_config_load(const char *path, cdc_config_t *c, binlog_err_t
 	}
 	n = fread(buf, 1, CONFIG_MAX_BYTES + 1, f);
 	if (ferror(f)) {
-		rc = binlog_err_set(err, BINLOG_E_IO, "%s: read error", path);
+		rc = binlog_err_set(err, BINLOG_E_LOCAL_IO, "%s: read error", path);
 		goto out;
 	}
 	if (n > CONFIG_MAX_BYTES) {

@@ -244,7 +244,7 @@ binlog_errcode_t cdc_registry_remove(const char *home, const char *name, binlog_
 		if (errno == ENOENT)
 			return binlog_err_set(err, BINLOG_E_USAGE,
 					      "no source named %s is registered (%s)", name, path);
-		return binlog_err_set(err, BINLOG_E_IO, "cannot remove %s: %s", path,
+		return binlog_err_set(err, BINLOG_E_LOCAL_IO, "cannot remove %s: %s", path,
 				      strerror(errno));
 	}
 	snprintf(dir, sizeof(dir), "%s/sources", home);
@@ -563,7 +563,7 @@ static binlog_errcode_t read_file(const char *path, char **out, size_t *len, bin
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return binlog_err_set(err, errno == ENOENT ? BINLOG_E_USAGE : BINLOG_E_IO, "%s: %s",
+		return binlog_err_set(err, errno == ENOENT ? BINLOG_E_USAGE : BINLOG_E_LOCAL_IO, "%s: %s",
 				      path, strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > FILE_MAX) {
 		rc = binlog_err_set(err, BINLOG_E_USAGE, "%s: not a registry file", path);
@@ -579,7 +579,7 @@ static binlog_errcode_t read_file(const char *path, char **out, size_t *len, bin
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
-			rc = binlog_err_set(err, BINLOG_E_IO, "read %s: %s", path, strerror(errno));
+			rc = binlog_err_set(err, BINLOG_E_LOCAL_IO, "read %s: %s", path, strerror(errno));
 			goto out;
 		}
 		if (got == 0)
@@ -670,7 +670,7 @@ binlog_errcode_t cdc_registry_names(const char *home, char ***names, size_t *n, 
 	if (!d) {
 		if (errno == ENOENT)
 			return BINLOG_OK;
-		return binlog_err_set(err, BINLOG_E_IO, "%s: %s", dir, strerror(errno));
+		return binlog_err_set(err, BINLOG_E_LOCAL_IO, "%s: %s", dir, strerror(errno));
 	}
 	while ((de = readdir(d))) {
 		len = strlen(de->d_name);
