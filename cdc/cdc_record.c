@@ -123,10 +123,16 @@ static void put_label(cdc_writer_t *w, const schema_column_t *sc, const binlog_s
 /* What put_value and put_special report beside the value (*flags). */
 enum { JSON_DIFF = 1, JSON_NULL = 2 };
 
+/* Is what was written to b from `at` on the JSON literal null? */
+static inline int wrote_null(const binlog_buf_t *b, size_t at)
+{
+	return b->len - at == 4 && !memcmp(b->data + at, "null", 4);
+}
+
 /* Inlined into both record writers (write_image): no call per value. */
 static inline __attribute__((always_inline)) binlog_errcode_t
 put_value(cdc_writer_t *w, const binlog_table_t *bt, const schema_column_t *sc, uint32_t ci,
-	  const binlog_value_t *v, int *diff, binlog_err_t *err)
+	  const binlog_value_t *v, int *flags, binlog_err_t *err)
 {
 	const binlog_column_t *c = &bt->cols[ci];
 	binlog_buf_t *b = w->out;
@@ -242,8 +248,8 @@ put_value(cdc_writer_t *w, const binlog_table_t *bt, const schema_column_t *sc, 
 		rc = binlog_json_render(b, v->s, v->n, err);
 		if (rc != BINLOG_OK)
 			return rc;
-		if (b->len - at == 4 && !memcmp(b->data + at, "null", 4))
-			*diff |= JSON_NULL;
+		if (wrote_null(b, at))
+			*flags |= JSON_NULL;
 		break;
 	}
 	case BINLOG_V_JSON_DIFF: {
@@ -252,11 +258,11 @@ put_value(cdc_writer_t *w, const binlog_table_t *bt, const schema_column_t *sc, 
 		size_t at = b->len;
 		if (jb && jb->s) {
 			rc = binlog_json_apply_diffs(b, jb->s, jb->n, v->s, v->n, err);
-			if (rc == BINLOG_OK && b->len - at == 4 && !memcmp(b->data + at, "null", 4))
-				*diff |= JSON_NULL;
+			if (rc == BINLOG_OK && wrote_null(b, at))
+				*flags |= JSON_NULL;
 		} else {
 			rc = binlog_json_render_diffs(b, v->s, v->n, err);
-			*diff |= JSON_DIFF;
+			*flags |= JSON_DIFF;
 		}
 		if (rc != BINLOG_OK)
 			return rc;
@@ -668,9 +674,7 @@ static OUT_OF_LINE int put_special(cdc_writer_t *w, const binlog_table_t *bt,
 			 * (MariaDB's CHECK can be switched off). */
 			start = b->len;
 			if (json_minify(b, v->s, v->n))
-				return b->len - start == 4 && !memcmp(b->data + start, "null", 4)
-					       ? 1 + JSON_NULL
-					       : 1;
+				return wrote_null(b, start) ? 1 + JSON_NULL : 1;
 			b->len = start;
 			return 0;
 		case SCHEMA_EXT_VECTOR:

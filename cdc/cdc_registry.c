@@ -563,8 +563,8 @@ static binlog_errcode_t read_file(const char *path, char **out, size_t *len, bin
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return binlog_err_set(err, errno == ENOENT ? BINLOG_E_USAGE : BINLOG_E_LOCAL_IO, "%s: %s",
-				      path, strerror(errno));
+		return binlog_err_set(err, errno == ENOENT ? BINLOG_E_USAGE : BINLOG_E_LOCAL_IO,
+				      "%s: %s", path, strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > FILE_MAX) {
 		rc = binlog_err_set(err, BINLOG_E_USAGE, "%s: not a registry file", path);
 		goto out;
@@ -579,7 +579,8 @@ static binlog_errcode_t read_file(const char *path, char **out, size_t *len, bin
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
-			rc = binlog_err_set(err, BINLOG_E_LOCAL_IO, "read %s: %s", path, strerror(errno));
+			rc = binlog_err_set(err, BINLOG_E_LOCAL_IO, "read %s: %s", path,
+					    strerror(errno));
 			goto out;
 		}
 		if (got == 0)

@@ -236,6 +236,21 @@ static const char *flavor_name(int f)
 	return f == BINLOG_FLAVOR_MARIADB ? "mariadb" : f == BINLOG_FLAVOR_MYSQL ? "mysql" : "";
 }
 
+/* What every checkpoint says besides its position: the source, the
+ * server, the time, the totals. */
+static void offsets_of(run_t *r, cdc_offsets_t *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->source = r->cfg.source.name;
+	o->flavor = (char *)flavor_name(r->have_srv ? r->srv.flavor : 0);
+	o->server_id = r->have_srv ? r->srv.server_id : 0;
+	o->server_uuid = r->have_srv ? r->srv.server_uuid : "";
+	o->has_sink_offset = r->sink_rewinds;
+	o->updated_ms = now_ms();
+	o->transactions = r->st.stats.transactions;
+	o->records = r->st.stats.records;
+}
+
 /* Make everything up to the boundary durable, then store the boundary. */
 static binlog_errcode_t checkpoint(run_t *r, binlog_err_t *err)
 {
@@ -263,20 +278,12 @@ static binlog_errcode_t checkpoint(run_t *r, binlog_err_t *err)
 		binlog_buf_free(&g);
 		return binlog_err_set(err, BINLOG_E_NOMEM, NULL);
 	}
-	memset(&o, 0, sizeof(o));
-	o.source = r->cfg.source.name;
-	o.flavor = (char *)flavor_name(r->have_srv ? r->srv.flavor : 0);
-	o.server_id = r->have_srv ? r->srv.server_id : 0;
-	o.server_uuid = r->have_srv ? r->srv.server_uuid : "";
+	offsets_of(r, &o);
 	o.file = r->b_file;
 	o.pos = r->b_pos;
 	o.gtid = (char *)g.data;
 	o.seq_last = r->st.seq.last;
-	o.has_sink_offset = r->sink_rewinds;
 	o.sink_offset = r->b_sink;
-	o.updated_ms = now_ms();
-	o.transactions = r->st.stats.transactions;
-	o.records = r->st.stats.records;
 	rc = cdc_offsets_save(r->state_path, &o, err);
 	binlog_buf_free(&g);
 	if (rc != BINLOG_OK)
@@ -378,21 +385,15 @@ static binlog_errcode_t first_checkpoint(run_t *r, binlog_err_t *err)
 {
 	cdc_offsets_t o;
 
-	memset(&o, 0, sizeof(o));
-	o.source = r->cfg.source.name;
-	o.flavor = (char *)flavor_name(r->have_srv ? r->srv.flavor : 0);
-	o.server_id = r->have_srv ? r->srv.server_id : 0;
-	o.server_uuid = r->have_srv ? r->srv.server_uuid : "";
+	offsets_of(r, &o);
 	o.file = r->start.file;
 	o.pos = r->start.pos;
 	o.gtid = r->start.by_gtid && r->start.gtid ? r->start.gtid : "";
 	o.seq_last = r->start.seq_last;
-	o.has_sink_offset = r->sink_rewinds;
 	o.sink_offset = r->sink_rewinds ? sink_offset(r) : 0;
 	o.emit_file = r->start.emit_file;
 	o.emit_pos = r->start.emit_pos;
 	o.emit_ts_ms = r->start.emit_ts_ms;
-	o.updated_ms = now_ms();
 	if (cdc_offsets_save(r->state_path, &o, err) != BINLOG_OK)
 		return err->code;
 	snprintf(r->c_file, sizeof(r->c_file), "%s", r->start.file);

@@ -314,6 +314,12 @@ static binlog_errcode_t h_add(void *ctx, uint64_t at, const char *db, const char
 	return append(ctx, table_json(at, db, table, present, t), err);
 }
 
+/* Both absent, or both the same name. */
+static int same_name(const char *a, const char *b)
+{
+	return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
 static binlog_errcode_t h_forget(void *ctx, uint64_t at, const char *db, const char *table,
 				 binlog_err_t *err)
 {
@@ -324,9 +330,7 @@ static binlog_errcode_t h_forget(void *ctx, uint64_t at, const char *db, const c
 		const entry_t *e = &h->e[i];
 		if (e->at < at)
 			break;
-		if (e->forget && e->at == at && !((e->db == NULL) != (db == NULL)) &&
-		    !((e->table == NULL) != (table == NULL)) && (!db || strcmp(e->db, db) == 0) &&
-		    (!table || strcmp(e->table, table) == 0))
+		if (e->forget && e->at == at && same_name(e->db, db) && same_name(e->table, table))
 			return BINLOG_OK;
 	}
 	return append(h, forget_json(at, db, table), err);
