@@ -44,10 +44,10 @@ CPPFLAGS += -D_GNU_SOURCE -I. -Ibinlog -Ischema -Icdc -Isinks -I/usr/include/mar
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 -pipe $(WFLAGS) $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
-LDLIBS  += -lmariadb -lyaml -lpcre2-8 -ljansson -lzstd -lz -lm
+LDLIBS  += -lmariadb -lrdkafka -lyaml -lpcre2-8 -ljansson -lzstd -lz -lm
 
 LIB_SRC  = $(wildcard binlog/*.c schema/*.c sinks/*.c) \
-           $(filter-out cdc/sluice.c,$(wildcard cdc/*.c))
+           $(filter-out cdc/sluice.c cdc/sluice_broker.c,$(wildcard cdc/*.c))
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC = $(wildcard tests/test_*.c)
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)

@@ -38,7 +38,8 @@
 	X(USAGE,            0, "invalid usage")                                  \
 	X(PURGED,           0, "the server no longer has the binlog to resume from") \
 	X(SERVER,           0, "the server refused the request")                \
-	X(LOCAL_IO,         0, "a local file could not be read or written")
+	X(LOCAL_IO,         0, "a local file could not be read or written")  \
+	X(SINK,             0, "the sink refused a record")
 
 typedef enum binlog_errcode {
 #define BINLOG__ERR_ENUM(name, retriable, msg) BINLOG_E_##name,

@@ -27,6 +27,7 @@
 
 #include "cdc_fs.h"
 #include "cdc_registry.h"
+#include "cdc_route.h"
 
 /* A configuration is a page of text; anything bigger is not one, and the
  * limit bounds what the tree may cost. */
@@ -54,9 +55,11 @@ static const char *const block_names[B__COUNT] = {"source", "sink", "route", "pi
 static const char *const block_docs[B__COUNT] = {
 	"The server whose binlog sluice reads, how to reach it, which tables and columns "
 	"are captured, and where reading starts.",
-	"Where records go.",
-	"A list: each entry gives the tables whose `db.table` matches `source-table` a new "
-	"name in records, `sink-table`.",
+	"Where records go: a file (or standard output), or Kafka.",
+	"Kafka sink: an ordered list of rules; the first whose `database` and `table` "
+	"regexes both match a table's names gives its topic. Tables no rule matches go to "
+	"`sink.topic`. Sharded tables merge into one topic this way; each record keeps its "
+	"physical database and table (headers, value and key).",
 	"The pipeline as a whole: its name, where it keeps its state, and its limits.",
 };
 
@@ -141,7 +144,18 @@ static const struct enum_val catalog_modes[] = {
 
 static const struct enum_val sink_types[] = {
 	{"file", 0},
+	{"kafka", 0},
 	{NULL, 0},
+};
+
+static const struct enum_val deliveries[] = {
+	{"at-least-once", CDC_DELIVERY_AT_LEAST_ONCE},
+	{"exactly-once", CDC_DELIVERY_EXACTLY_ONCE},
+	{NULL, 0},
+};
+
+static const struct enum_val compressions[] = {
+	{"none", 0}, {"gzip", 0}, {"snappy", 0}, {"lz4", 0}, {"zstd", 0}, {NULL, 0},
 };
 
 #define CF(f) .off = offsetof(cdc_config_t, f), .size = sizeof(((cdc_config_t *)0)->f)
@@ -272,28 +286,74 @@ static const setting_t settings[] = {
 
 	/* sink */
 	{.block = B_SINK, .key = "type", .type = T_ENUM, .flags = F_STRVAL, .def = "file",
-	 .vals = sink_types, .note = "a kafka sink comes in a later version",
-	 CF(sink.type),
-	 .doc = "The kind of sink. Only `file` for now; kafka comes later."},
+	 .vals = sink_types, CF(sink.type),
+	 .doc = "The kind of sink: `file` (JSON lines to a file or standard output) or "
+		"`kafka`."},
 	{.block = B_SINK, .key = "path", .type = T_STR, .def = "-", .allowed_doc = "path",
 	 CF(sink.path),
-	 .doc = "The file records are appended to, one JSON line each; `-` is standard "
-		"output."},
+	 .doc = "`file`: the file records are appended to, one JSON line each; `-` is "
+		"standard output."},
 	{.block = B_SINK, .key = "fsync", .type = T_BOOL, .def = "true", CF(sink.fsync),
-	 .doc = "A checkpoint first fsyncs the file, so a crash loses no record whose "
-		"position was saved."},
+	 .doc = "`file`: a checkpoint first fsyncs the file, so a crash loses no record "
+		"whose position was saved."},
 	{.block = B_SINK, .key = "headers", .type = T_BOOL, .def = "true", CF(sink.headers),
-	 .doc = "Each line is an object with the record's headers and its value; `false` "
-		"writes the value alone."},
+	 .doc = "`file`: each line is an object with the record's headers and its value; "
+		"`false` writes the value alone."},
+	{.block = B_SINK, .key = "bootstrap.servers", .type = T_STR,
+	 .allowed_doc = "host:port, comma-separated", CF(sink.bootstrap),
+	 .doc = "`kafka`: brokers to connect to first (required for `kafka`)."},
+	{.block = B_SINK, .key = "topic", .type = T_STR, .def = "${source}.${db}.${table}",
+	 .allowed_doc = "template", CF(sink.topic),
+	 .doc = "`kafka`: the topic of tables no `route` rule matches. `${source}`, `${db}` "
+		"and `${table}` are replaced by the source's name and the table's names; a "
+		"character Kafka does not allow in a topic name becomes `_`."},
+	{.block = B_SINK, .key = "delivery", .type = T_ENUM, .def = "at-least-once",
+	 .vals = deliveries, CF(sink.delivery),
+	 .doc = "`kafka`: `at-least-once` (idempotent producer; a restart may repeat "
+		"what followed the last checkpoint) or `exactly-once` (Kafka transactions: "
+		"records and source offsets commit together; read with "
+		"`isolation.level=read_committed`)."},
+	{.block = B_SINK, .key = "transactional.id", .type = T_STR,
+	 .def_doc = "`sluice-` and `pipeline.name`", CF(sink.transactional_id),
+	 .doc = "`exactly-once`: the producer's transactional id; a second process with the "
+		"same id fences the first."},
+	{.block = B_SINK, .key = "offsets.topic", .type = T_STR, .def = "sluice.offsets",
+	 .allowed_doc = "topic name", CF(sink.offsets_topic),
+	 .doc = "`exactly-once`: the topic the source offsets are committed to, inside each "
+		"transaction (keyed by pipeline name; make it compacted)."},
+	{.block = B_SINK, .key = "heartbeat.interval", .type = T_DURATION, .def = "30s",
+	 .min = 0, .max = 1 * MS_H, CF(sink.heartbeat_ms),
+	 .doc = "`kafka`: a captured table with no change for this long gets a heartbeat "
+		"record on every partition of its topic; `0s` sends none."},
+	{.block = B_SINK, .key = "compression", .type = T_ENUM, .flags = F_STRVAL,
+	 .def = "lz4", .vals = compressions, CF(sink.compression),
+	 .doc = "`kafka`: how record batches are compressed."},
+	{.block = B_SINK, .key = "linger", .type = T_DURATION, .def = "5ms", .min = 0,
+	 .max = 10 * MS_S, CF(sink.linger_ms),
+	 .doc = "`kafka`: how long records wait to fill a batch."},
+	{.block = B_SINK, .key = "max-inflight-records", .type = T_INT, .def = "100000",
+	 .min = 1, .max = 10000000, CF(sink.max_inflight),
+	 .doc = "`kafka`: the most records produced and not yet acknowledged; when reached, "
+		"reading the binlog waits (back-pressure)."},
+	{.block = B_SINK, .key = "max-inflight-bytes", .type = T_SIZE, .def = "64MiB",
+	 .min = 1 * KIB * KIB, .max = 2 * GIB, CF(sink.max_inflight_bytes),
+	 .doc = "`kafka`: the same bound in bytes."},
+	{.block = B_SINK, .key = "request.timeout", .type = T_DURATION, .def = "30s",
+	 .min = 1 * MS_S, .max = 10 * MS_M, CF(sink.request_timeout_ms),
+	 .doc = "`kafka`: how long a broker may take to answer a request before it is "
+		"retried. Records themselves are retried until acknowledged, never dropped."},
 
 	/* route: offsets into cdc_route_conf_t */
-	{.block = B_ROUTE, .key = "source-table", .type = T_STR, .flags = F_REQUIRED,
-	 .allowed_doc = "regex on `db.table`", RF(source_table),
-	 .doc = "The tables this route renames."},
-	{.block = B_ROUTE, .key = "sink-table", .type = T_STR, .flags = F_REQUIRED,
-	 .allowed_doc = "template", RF(sink_table),
-	 .doc = "Their name in records: `$1`.. are the capture groups of `source-table`, "
-		"`${db}` and `${table}` the original names."},
+	{.block = B_ROUTE, .key = "database", .type = T_STR, .def_doc = "any",
+	 .allowed_doc = "regex on the database name", RF(database),
+	 .doc = "The databases this rule applies to, matched against the whole name."},
+	{.block = B_ROUTE, .key = "table", .type = T_STR, .def_doc = "any",
+	 .allowed_doc = "regex on the table name", RF(table),
+	 .doc = "The tables this rule applies to, matched against the whole name."},
+	{.block = B_ROUTE, .key = "topic", .type = T_STR, .flags = F_REQUIRED,
+	 .allowed_doc = "template", RF(topic),
+	 .doc = "Their topic: `${db}`, `${table}` and `${source}` as in `sink.topic`, and "
+		"`${db.1}`.., `${table.1}`.. the capture groups of `database` and `table`."},
 	{.block = B_ROUTE, .key = "description", .type = T_STR, RF(description),
 	 .doc = "Free text for people reading the file."},
 
@@ -1269,6 +1329,26 @@ static void routes_free(cdc_config_t *c)
 	c->nroutes = 0;
 }
 
+/* A rule's regexes compile and its template names what they capture. */
+static binlog_errcode_t check_route(ctx_t *x, const cdc_route_conf_t *rc, size_t idx,
+				    const unsigned *seen)
+{
+	const char *keys[2] = {"database", "table"};
+	const char *res[2] = {rc->database, rc->table};
+	unsigned groups[2] = {0, 0};
+	char msg[BINLOG_ERR_MSG_MAX - 64];
+
+	for (int k = 0; k < 2; k++) {
+		unsigned line = seen[setting_named(B_ROUTE, keys[k]) - settings];
+		if (res[k] && cdc_route_check_regex(res[k], &groups[k], msg, sizeof(msg)) < 0)
+			return fail(x, line, "route[%zu].%s: %s", idx + 1, keys[k], msg);
+	}
+	if (cdc_route_check_template(rc->topic, groups[0], groups[1], msg, sizeof(msg)) < 0)
+		return fail(x, seen[setting_named(B_ROUTE, "topic") - settings],
+			    "route[%zu].topic: %s", idx + 1, msg);
+	return BINLOG_OK;
+}
+
 static binlog_errcode_t apply_routes(ctx_t *x, const ynode_t *seq)
 {
 	binlog_errcode_t rc;
@@ -1278,8 +1358,8 @@ static binlog_errcode_t apply_routes(ctx_t *x, const ynode_t *seq)
 		return BINLOG_OK;
 	if (seq->kind != Y_SEQ)
 		return fail(x, seq->line,
-			    "route: a %s where a list of routes is wanted (each entry with "
-			    "source-table and sink-table)",
+			    "route: a %s where a list of rules is wanted (each entry with "
+			    "database, table and topic)",
 			    kind_names[seq->kind]);
 	if (seq->n == 0)
 		return BINLOG_OK;
@@ -1294,7 +1374,7 @@ static binlog_errcode_t apply_routes(ctx_t *x, const ynode_t *seq)
 		if (m->kind != Y_MAP)
 			return fail(x, m->line,
 				    "route: an entry that is a %s; each entry is a mapping with "
-				    "source-table and sink-table",
+				    "database, table and topic",
 				    kind_names[m->kind]);
 		for (size_t i = 0; i + 1 < m->n; i += 2) {
 			const ynode_t *k = m->kid[i], *v = m->kid[i + 1];
@@ -1319,9 +1399,11 @@ static binlog_errcode_t apply_routes(ctx_t *x, const ynode_t *seq)
 			if (settings[i].block == B_ROUTE && settings[i].flags & F_REQUIRED &&
 			    !seen[i])
 				return fail(x, m->line,
-					    "route: an entry without %s (each route needs "
-					    "source-table and sink-table)",
+					    "route: an entry without %s (each rule needs "
+					    "a topic)",
 					    settings[i].key);
+		if ((rc = check_route(x, &x->c->routes[r], r, seen)) != BINLOG_OK)
+			return rc;
 	}
 	return BINLOG_OK;
 }
@@ -1565,6 +1647,51 @@ static binlog_errcode_t check_startup(ctx_t *x)
 	return BINLOG_OK;
 }
 
+/* Settings of the other kind of sink would be ignored without a word. */
+static binlog_errcode_t check_sink(ctx_t *x)
+{
+	static const char *const file_only[] = {"path", "fsync", "headers"};
+	static const char *const kafka_only[] = {
+		"bootstrap.servers",  "topic",           "delivery",
+		"transactional.id",   "offsets.topic",   "heartbeat.interval",
+		"compression",        "linger",          "max-inflight-records",
+		"max-inflight-bytes", "request.timeout",
+	};
+	cdc_sink_conf_t *k = &x->c->sink;
+	int kafka = strcmp(k->type, "kafka") == 0;
+	const char *const *other = kafka ? file_only : kafka_only;
+	size_t nother = kafka ? 3 : sizeof(kafka_only) / sizeof(kafka_only[0]);
+	char msg[BINLOG_ERR_MSG_MAX - 64];
+	unsigned line;
+
+	for (size_t i = 0; i < nother; i++)
+		if ((line = given(x, B_SINK, other[i])) != 0)
+			return fail(x, line,
+				    "sink.%s is only read with sink.type: %s (the type is %s)",
+				    other[i], kafka ? "file" : "kafka", k->type);
+	if (!kafka) {
+		if (x->c->nroutes)
+			return fail(x, x->block_line[B_ROUTE],
+				    "route: rules choose Kafka topics; sink.type is file");
+		return BINLOG_OK;
+	}
+	if (!k->bootstrap || !*k->bootstrap)
+		return fail(x, x->block_line[B_SINK],
+			    "sink.bootstrap.servers is required with sink.type: kafka "
+			    "(host:port of one or more brokers, comma-separated)");
+	if (cdc_route_check_template(k->topic, 0, 0, msg, sizeof(msg)) < 0)
+		return fail(x, given(x, B_SINK, "topic"), "sink.topic: %s", msg);
+	if (cdc_route_check_template(k->offsets_topic, 0, 0, msg, sizeof(msg)) < 0 ||
+	    strchr(k->offsets_topic, '$'))
+		return fail(x, given(x, B_SINK, "offsets.topic"),
+			    "sink.offsets.topic: '%s' is not a topic name", k->offsets_topic);
+	if ((line = given(x, B_SINK, "transactional.id")) != 0 &&
+	    k->delivery != CDC_DELIVERY_EXACTLY_ONCE)
+		return fail(x, line,
+			    "sink.transactional.id is only read with sink.delivery: exactly-once");
+	return BINLOG_OK;
+}
+
 static binlog_errcode_t validate(ctx_t *x)
 {
 	cdc_source_conf_t *src = &x->c->source;
@@ -1613,6 +1740,8 @@ static binlog_errcode_t validate(ctx_t *x)
 			    o->ssl_cert ? "ssl.cert" : "ssl.key",
 			    o->ssl_cert ? "ssl.key" : "ssl.cert");
 	if ((rc = check_startup(x)) != BINLOG_OK)
+		return rc;
+	if ((rc = check_sink(x)) != BINLOG_OK)
 		return rc;
 
 	/* Derived values. */
@@ -1812,12 +1941,14 @@ static const char doc_example[] = "source:\n"
 				  "  columns.mask: crm\\.customers\\.(email|phone)\n"
 				  "  scan.startup.mode: latest-offset\n"
 				  "sink:\n"
-				  "  type: file\n"
-				  "  path: /var/lib/sluice/shop.jsonl\n"
+				  "  type: kafka\n"
+				  "  bootstrap.servers: kafka1:9092,kafka2:9092\n"
+				  "  topic: cdc.${db}.${table}\n"
 				  "route:\n"
-				  "  - source-table: shop\\.order_[0-9]+\n"
-				  "    sink-table: shop.orders\n"
-				  "    description: the order shards, as one table\n"
+				  "  - database: shop_[0-9]+\n"
+				  "    table: order_[0-9]+\n"
+				  "    topic: shop.orders\n"
+				  "    description: the order shards, as one topic\n"
 				  "pipeline:\n"
 				  "  name: shop\n"
 				  "  state-dir: /var/lib/sluice/shop\n"
@@ -1826,8 +1957,9 @@ static const char doc_example[] = "source:\n"
 static const char doc_intro[] =
 	"sluice reads the configuration of a pipeline from one YAML file, shaped like a\n"
 	"Flink CDC pipeline definition: a `source` block (the server, and what to\n"
-	"capture), a `sink` block (where records go), an optional `route` list (names\n"
-	"for tables) and a `pipeline` block (state and limits). Keys are written flat,\n"
+	"capture), a `sink` block (where records go), an optional `route` list (the\n"
+	"Kafka topic of each table) and a `pipeline` block (state and limits). Keys are\n"
+	"written flat,\n"
 	"with dots, as Flink CDC writes them: `scan.startup.mode: timestamp`, not\n"
 	"nested mappings.\n"
 	"\n"

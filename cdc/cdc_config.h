@@ -13,11 +13,13 @@
  *     tables: shop\..*, crm\.customers
  *     scan.startup.mode: latest-offset
  *   sink:
- *     type: file
- *     path: /var/lib/sluice/shop.jsonl
+ *     type: kafka
+ *     bootstrap.servers: kafka1:9092,kafka2:9092
+ *     topic: cdc.${db}.${table}
  *   route:
- *     - source-table: shop\.order_[0-9]+
- *       sink-table: ods.orders
+ *     - database: shop_[0-9]+
+ *       table: order_[0-9]+
+ *       topic: ods.orders
  *   pipeline:
  *     name: shop
  *     state-dir: /var/lib/sluice/state
@@ -84,17 +86,36 @@ typedef struct cdc_source_conf {
 	int catalog; /* enum cdc_catalog_mode */
 } cdc_source_conf_t;
 
+enum cdc_delivery {
+	CDC_DELIVERY_AT_LEAST_ONCE = 0, /* idempotent producer */
+	CDC_DELIVERY_EXACTLY_ONCE,      /* Kafka transactions */
+};
+
 typedef struct cdc_sink_conf {
-	char *type;  /* "file" */
+	char *type; /* "file" or "kafka" */
+	/* file */
 	char *path;  /* "-": standard output */
 	int fsync;   /* checkpoints fsync the file first */
 	int headers; /* each line an object with the record's
 		      * headers and its value, not the value */
+	/* kafka */
+	char *bootstrap;        /* bootstrap.servers */
+	char *topic;            /* the default route's topic template */
+	int delivery;           /* enum cdc_delivery */
+	char *transactional_id; /* exactly-once; NULL: sluice-<pipeline.name> */
+	char *offsets_topic;    /* exactly-once: where offsets are committed */
+	uint64_t heartbeat_ms;  /* 0: no heartbeats */
+	char *compression;      /* none, gzip, snappy, lz4, zstd */
+	uint64_t linger_ms;
+	uint64_t max_inflight;       /* records produced but not acknowledged */
+	uint64_t max_inflight_bytes; /* their bytes */
+	uint64_t request_timeout_ms;
 } cdc_sink_conf_t;
 
 typedef struct cdc_route_conf {
-	char *source_table; /* regex on "db.table" */
-	char *sink_table;   /* template: $1.. capture groups, ${db}, ${table} */
+	char *database; /* regex on the database name; NULL: any */
+	char *table;    /* regex on the table name; NULL: any */
+	char *topic;    /* template: ${db}, ${table}, ${source}, ${db.N}, ${table.N} */
 	char *description;
 } cdc_route_conf_t;
 

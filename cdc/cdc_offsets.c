@@ -168,17 +168,16 @@ static json_t *u64_str(uint64_t v)
 	return json_string(t);
 }
 
-binlog_errcode_t cdc_offsets_save(const char *path, const cdc_offsets_t *o, binlog_err_t *err)
+char *cdc_offsets_format(const cdc_offsets_t *o)
 {
 	json_t *root = json_object();
 	char when[40];
 	time_t secs = (time_t)(o->updated_ms / 1000);
 	struct tm tm;
 	char *text;
-	binlog_errcode_t rc;
 
 	if (!root)
-		return binlog_err_set(err, BINLOG_E_NOMEM, NULL);
+		return NULL;
 	gmtime_r(&secs, &tm);
 	strftime(when, 24, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(when + strlen(when), sizeof(when) - strlen(when), ".%03dZ",
@@ -210,13 +209,20 @@ binlog_errcode_t cdc_offsets_save(const char *path, const cdc_offsets_t *o, binl
 				      "records", (json_int_t)o->records));
 	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(root);
+	return text;
+}
+
+binlog_errcode_t cdc_offsets_save(const char *path, const cdc_offsets_t *o, binlog_err_t *err)
+{
+	char *text = cdc_offsets_format(o);
+	binlog_errcode_t rc;
+	size_t n;
+
 	if (!text)
 		return binlog_err_set(err, BINLOG_E_NOMEM, "formatting the checkpoint");
-	{
-		size_t n = strlen(text);
-		text[n] = '\n'; /* json_dumps leaves room only for its NUL: */
-		rc = cdc_write_atomic(path, text, n + 1, CDC_WRITE_REPLACE, 1, err);
-	}
+	n = strlen(text);
+	text[n] = '\n'; /* the NUL's byte: the file ends with a newline */
+	rc = cdc_write_atomic(path, text, n + 1, CDC_WRITE_REPLACE, 1, err);
 	free(text);
 	return rc;
 }

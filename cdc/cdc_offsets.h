@@ -51,6 +51,10 @@ binlog_errcode_t cdc_offsets_load(const char *path, cdc_offsets_t *o, int *found
 binlog_errcode_t cdc_offsets_parse(const char *path, const char *text, size_t len, cdc_offsets_t *o,
 				   binlog_err_t *err);
 
+/* The checkpoint as the file holds it (JSON, no trailing newline);
+ * malloc'd, NULL when out of memory. */
+char *cdc_offsets_format(const cdc_offsets_t *o);
+
 /* Store atomically. 0 or an error naming the file and the step. */
 binlog_errcode_t cdc_offsets_save(const char *path, const cdc_offsets_t *o, binlog_err_t *err);
 

@@ -914,3 +914,162 @@ binlog_errcode_t cdc_writer_image(cdc_writer_t *w, binlog_buf_t *out, const sche
 		return write_image_special(w, out, st, img, op, seq, pos, err);
 	return write_image(w, out, st, img, op, seq, pos, err, 0);
 }
+
+/* ------------------------------------------------------------------ */
+/* Record keys                                                         */
+
+/* The end of the JSON value at s[i] (the writer's own output: valid). */
+static size_t value_end(const uint8_t *s, size_t n, size_t i)
+{
+	int depth = 0;
+
+	do {
+		if (i >= n)
+			return n;
+		switch (s[i]) {
+		case '"':
+			for (i++; i < n && s[i] != '"'; i++)
+				if (s[i] == '\\')
+					i++;
+			i++;
+			break;
+		case '{':
+		case '[':
+			depth++;
+			i++;
+			break;
+		case '}':
+		case ']':
+			if (depth == 0)
+				return i;
+			depth--;
+			i++;
+			break;
+		case ',':
+			if (depth == 0)
+				return i;
+			i++;
+			break;
+		default:
+			i++;
+		}
+	} while (depth > 0 || (i < n && s[i] != ',' && s[i] != '}' && s[i] != ']'));
+	return i;
+}
+
+void cdc_keyer_init(cdc_keyer_t *k)
+{
+	memset(k, 0, sizeof(*k));
+	binlog_buf_init(&k->key, 0);
+}
+
+void cdc_keyer_free(cdc_keyer_t *k)
+{
+	binlog_buf_free(&k->key);
+	memset(k, 0, sizeof(*k));
+}
+
+binlog_errcode_t cdc_keyer_build(cdc_keyer_t *k, const schema_table_t *st, const uint8_t *rec,
+				 size_t n, binlog_err_t *err)
+{
+	static const char data[] = "{\"data\":{";
+	uint32_t at[CDC_KEY_MAX_COLS], len[CDC_KEY_MAX_COLS];
+	uint32_t npk = st->npk < CDC_KEY_MAX_COLS ? st->npk : CDC_KEY_MAX_COLS;
+	uint32_t found = 0;
+	size_t i = sizeof(data) - 1;
+	binlog_buf_t *b = &k->key;
+
+	for (uint32_t c = 0; c < npk; c++)
+		len[c] = UINT32_MAX;
+	if (n < i || memcmp(rec, data, i) != 0)
+		return binlog_err_set(err, BINLOG_E_BAD_VALUE, "table %s: not a record",
+				      st->qualified);
+	/* Walk the members of "data", picking the key's columns. */
+	while (found < npk && i < n && rec[i] != '}') {
+		size_t v, e;
+		uint32_t c;
+		for (c = 0; c < npk; c++) {
+			const schema_column_t *sc = &st->cols[st->pk[c]];
+			if (len[c] == UINT32_MAX && n - i >= sc->key_len &&
+			    memcmp(rec + i, sc->key, sc->key_len) == 0)
+				break;
+		}
+		if (c < npk) {
+			v = i + st->cols[st->pk[c]].key_len;
+		} else {
+			/* past the name and its ':' */
+			for (v = i + 1; v < n && rec[v] != '"'; v++)
+				if (rec[v] == '\\')
+					v++;
+			v += 2;
+		}
+		e = value_end(rec, n, v);
+		if (c < npk) {
+			at[c] = (uint32_t)v;
+			len[c] = (uint32_t)(e - v);
+			found++;
+		}
+		i = e < n && rec[e] == ',' ? e + 1 : e;
+	}
+	/*
+	 * A MINIMAL after image holds only the columns the statement set: a
+	 * key column it lacks kept its value, the one the before image (the
+	 * record just keyed, of the same table) had.
+	 */
+	if (found < npk) {
+		if (k->table != st || k->nvals != npk)
+			for (uint32_t c = 0; c < npk; c++)
+				if (len[c] == UINT32_MAX)
+					return binlog_err_set(err, BINLOG_E_BAD_VALUE,
+							      "table %s: the image lacks key "
+							      "column %u and no earlier image "
+							      "gives it",
+							      st->qualified, st->pk[c] + 1);
+	}
+	/* Keep the previous key's values until the new key is built. */
+	{
+		size_t old_len = b->len;
+		size_t start = old_len;
+		uint32_t vat[CDC_KEY_MAX_COLS], vlen[CDC_KEY_MAX_COLS];
+
+		/* Room for the whole new key first: a value taken from the old
+		 * one is copied from this buffer, which must not move. Names
+		 * escape to at most 6 bytes a byte. */
+		if (!binlog_buf_space(b, 8 + 6 * ((size_t)st->bt->db.len + st->bt->name.len) + n +
+						 old_len + npk)) {
+			b->failed = 0;
+			return binlog_err_set(err, BINLOG_E_NOMEM, NULL);
+		}
+		binlog_buf_lit(b, "[");
+		binlog_jw_utf8(b, (const uint8_t *)st->bt->db.p, st->bt->db.len);
+		binlog_buf_putc(b, ',');
+		binlog_jw_utf8(b, (const uint8_t *)st->bt->name.p, st->bt->name.len);
+		for (uint32_t c = 0; c < npk; c++) {
+			binlog_buf_putc(b, ',');
+			vat[c] = (uint32_t)(b->len - start);
+			if (len[c] != UINT32_MAX) {
+				binlog_buf_put(b, rec + at[c], len[c]);
+				vlen[c] = len[c];
+			} else {
+				binlog_buf_put(b, b->data + k->val_at[c], k->val_len[c]);
+				vlen[c] = k->val_len[c];
+			}
+		}
+		binlog_buf_putc(b, ']');
+		if (b->failed) {
+			b->len = old_len;
+			b->failed = 0;
+			return binlog_err_set(err, BINLOG_E_NOMEM, NULL);
+		}
+		/* Move the new key to the front. */
+		memmove(b->data, b->data + start, b->len - start);
+		b->len -= start;
+		for (uint32_t c = 0; c < npk; c++) {
+			k->val_at[c] = vat[c];
+			k->val_len[c] = vlen[c];
+		}
+	}
+	k->table = st;
+	k->nvals = npk;
+	return BINLOG_OK;
+}

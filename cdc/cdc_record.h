@@ -76,4 +76,29 @@ binlog_errcode_t cdc_writer_image(cdc_writer_t *w, binlog_buf_t *out, const sche
 				  binlog_image_t *img, const char *op, uint64_t seq, uint64_t pos,
 				  binlog_err_t *err);
 
+/*
+ * Kafka record keys: ["db","table",v1,v2..], the physical table and the
+ * values of its primary key in key order, as changelog-json writes them;
+ * ["db","table"] for a table without one (its changes then share a
+ * partition, in order). Unique across the shards of a routed topic.
+ */
+#define CDC_KEY_MAX_COLS 64 /* MySQL allows 16 key parts; MariaDB 32 */
+
+typedef struct cdc_keyer {
+	binlog_buf_t key; /* the last key built */
+	const schema_table_t *table;
+	uint32_t nvals;
+	uint32_t val_at[CDC_KEY_MAX_COLS], val_len[CDC_KEY_MAX_COLS]; /* in key */
+} cdc_keyer_t;
+
+void cdc_keyer_init(cdc_keyer_t *k);
+void cdc_keyer_free(cdc_keyer_t *k);
+
+/* The key of record `rec` (what cdc_writer_image wrote) of table st, in
+ * k->key. A key column the image lacks (a MINIMAL after image) takes its
+ * value from the previous key of the same table: the update's before
+ * image. 0, or an error naming the table. */
+binlog_errcode_t cdc_keyer_build(cdc_keyer_t *k, const schema_table_t *st, const uint8_t *rec,
+				 size_t n, binlog_err_t *err);
+
 #endif

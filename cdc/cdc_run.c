@@ -36,6 +36,7 @@
 
 #include <mysql.h>
 
+#include "binlog_jsonw.h"
 #include "binlog_types.h"
 #include "cdc_config.h"
 #include "cdc_conn.h"
@@ -44,17 +45,23 @@
 #include "cdc_log.h"
 #include "cdc_offsets.h"
 #include "cdc_replica.h"
+#include "cdc_route.h"
 #include "cdc_schema_history.h"
 #include "cdc_stream.h"
 #include "schema.h"
 #include "schema_catalog.h"
 #include "sink.h"
+#include "sink_kafka.h"
 
 #define BACKOFF_FIRST_MS  100
 #define PROGRESS_EVERY_MS 60000
 /* Compact the schema history after this many appends (a DDL or a table
  * read from the catalog each). */
 #define HISTORY_COMPACT_EVERY 1024
+/* Checkpoints taken and waiting for the sink's acknowledgements. */
+#define PENDING_MAX 16
+/* How often a waiting checkpoint looks at the acknowledgements. */
+#define PENDING_POLL_MS 20
 
 /* Set by the signal handler; the socket is shut down so that a blocked
  * read returns at once. */
@@ -84,6 +91,18 @@ typedef struct run {
 	int sink_fd;
 	sink_t *sink;
 	int sink_rewinds; /* the sink can go back to an offset */
+	cdc_router_t *router;
+	/* Checkpoints taken, oldest first, each stored once the sink has
+	 * acknowledged the records before it (sink.h: durable). */
+	struct pending {
+		cdc_offsets_t o; /* owns file and gtid */
+		uint64_t written;
+	} pending[PENDING_MAX];
+	int npending;
+	int64_t pending_ms;   /* when they were last looked at */
+	int64_t beat_scan_ms; /* the last heartbeat scan */
+	uint64_t heartbeats;
+	int commit_beats; /* transactional sink: heartbeats wait for a commit */
 
 	cdc_filter_t *filter;
 	MYSQL *catalog_conn;
@@ -103,6 +122,7 @@ typedef struct run {
 	char b_file[256];
 	uint64_t b_pos;
 	uint64_t b_sink;   /* the sink's offset there */
+	uint64_t b_seq;    /* the last sequence before it */
 	uint64_t next_off; /* file offset of the next event */
 	int at_boundary;
 
@@ -194,10 +214,48 @@ static binlog_errcode_t open_state(run_t *r, binlog_err_t *err)
 	return BINLOG_OK;
 }
 
+static binlog_errcode_t open_kafka(run_t *r, binlog_err_t *err)
+{
+	const cdc_sink_conf_t *k = &r->cfg.sink;
+	char client[300], txid[300];
+	sink_kafka_opts_t o = {
+		.bootstrap = k->bootstrap,
+		.client_id = client,
+		.compression = k->compression,
+		.linger_ms = k->linger_ms,
+		.max_inflight = k->max_inflight,
+		.max_inflight_bytes = k->max_inflight_bytes,
+		.request_timeout_ms = k->request_timeout_ms,
+		.offsets_topic = k->offsets_topic,
+		.offsets_key = r->cfg.pipeline.name,
+		.stop = &stop_requested,
+	};
+
+	snprintf(client, sizeof(client), "sluice-%s", r->cfg.pipeline.name);
+	if (k->delivery == CDC_DELIVERY_EXACTLY_ONCE) {
+		snprintf(txid, sizeof(txid), "%s",
+			 k->transactional_id ? k->transactional_id : client);
+		o.transactional_id = txid;
+	}
+	if (cdc_router_new(r->cfg.routes, r->cfg.nroutes, k->topic, r->cfg.source.name, &r->router,
+			   err) != BINLOG_OK)
+		return err->code;
+	if (!(r->sink = sink_kafka_new(&o, err)))
+		return err->code;
+	cdc_log_info("kafka sink: %s, %s%s%s", k->bootstrap,
+		     k->delivery == CDC_DELIVERY_EXACTLY_ONCE ? "exactly-once, transactional.id "
+							      : "at-least-once (idempotent)",
+		     o.transactional_id ? o.transactional_id : "", "");
+	return BINLOG_OK;
+}
+
 static binlog_errcode_t open_sink(run_t *r, binlog_err_t *err)
 {
 	sink_file_opts_t so = {.fsync_on_flush = r->cfg.sink.fsync, .headers = r->cfg.sink.headers};
 	const char *path = r->cfg.sink.path;
+
+	if (strcmp(r->cfg.sink.type, "kafka") == 0)
+		return open_kafka(r, err);
 
 	if (strcmp(path, "-") == 0) {
 		r->sink_fd = STDOUT_FILENO;
@@ -251,23 +309,79 @@ static void offsets_of(run_t *r, cdc_offsets_t *o)
 	o->records = r->st.stats.records;
 }
 
-/* Make everything up to the boundary durable, then store the boundary. */
-static binlog_errcode_t checkpoint(run_t *r, binlog_err_t *err)
+/* The stored checkpoint moved: remember it, and let the schema history
+ * drop what a restart from it can no longer need. */
+static binlog_errcode_t stored(run_t *r, const cdc_offsets_t *o, binlog_err_t *err)
+{
+	if (r->history && cdc_schema_history_appended(r->history) >= HISTORY_COMPACT_EVERY &&
+	    cdc_schema_history_compact(r->history, CDC_SEQ_ORDINAL(o->seq_last), err) != BINLOG_OK)
+		return err->code;
+	cdc_log_debug("checkpoint %s:%llu seq %llu", o->file, (unsigned long long)o->pos,
+		      (unsigned long long)o->seq_last);
+	return BINLOG_OK;
+}
+
+static void pending_drop(run_t *r, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(r->pending[i].o.file);
+		free(r->pending[i].o.gtid);
+	}
+	memmove(r->pending, r->pending + n, (size_t)(r->npending - n) * sizeof(r->pending[0]));
+	r->npending -= n;
+}
+
+/*
+ * Store the newest waiting checkpoint whose records the sink has all
+ * acknowledged. Never blocks: a topic that cannot take writes holds the
+ * checkpoint back, not the stream.
+ */
+static binlog_errcode_t store_durable(run_t *r, binlog_err_t *err)
+{
+	uint64_t durable;
+	int k = -1;
+
+	if (!r->npending)
+		return BINLOG_OK;
+	if (r->sink->ops->durable_error(r->sink, err) != BINLOG_OK) {
+		binlog_err_prefix(err, "sink");
+		return err->code;
+	}
+	durable = r->sink->ops->durable(r->sink);
+	for (int i = 0; i < r->npending && r->pending[i].written <= durable; i++)
+		k = i;
+	if (k < 0)
+		return BINLOG_OK;
+	if (cdc_offsets_save(r->state_path, &r->pending[k].o, err) != BINLOG_OK ||
+	    stored(r, &r->pending[k].o, err) != BINLOG_OK)
+		return err->code;
+	pending_drop(r, k + 1);
+	return BINLOG_OK;
+}
+
+/*
+ * Checkpoint at the boundary: make everything before it durable, then
+ * store it. A sink that confirms later (Kafka) gets it queued until it
+ * has (store_durable); `wait` waits for that (stopping). A transactional
+ * sink commits the records and the checkpoint together first.
+ */
+static binlog_errcode_t checkpoint_ex(run_t *r, int wait, binlog_err_t *err)
 {
 	cdc_offsets_t o;
 	binlog_buf_t g;
-	binlog_errcode_t rc;
+	binlog_errcode_t rc = BINLOG_OK;
+	const sink_ops_t *ops = r->sink->ops;
 
 	if (!r->at_boundary || !r->b_file[0])
-		return BINLOG_OK;
+		goto waiting;
 	/* Before the start point is reached nothing was emitted, and a
 	 * restart from here would not know to hold back. */
 	if (r->st.emit_from.active)
-		return BINLOG_OK;
+		goto waiting;
 	if (strcmp(r->c_file, r->b_file) == 0 && r->c_pos == r->b_pos &&
-	    r->c_seq == r->st.seq.last && r->c_records == r->st.stats.records)
-		return BINLOG_OK;
-	if ((rc = sink_flush(r->sink, err)) != BINLOG_OK) {
+	    r->c_seq == r->st.seq.last && r->c_records == r->st.stats.records && !r->commit_beats)
+		goto waiting;
+	if (!ops->durable && (rc = sink_flush(r->sink, err)) != BINLOG_OK) {
 		binlog_err_prefix(err, "sink");
 		return rc;
 	}
@@ -284,22 +398,60 @@ static binlog_errcode_t checkpoint(run_t *r, binlog_err_t *err)
 	o.gtid = (char *)g.data;
 	o.seq_last = r->st.seq.last;
 	o.sink_offset = r->b_sink;
-	rc = cdc_offsets_save(r->state_path, &o, err);
+	if (ops->commit) {
+		char *text = cdc_offsets_format(&o);
+		if (!text)
+			rc = binlog_err_set(err, BINLOG_E_NOMEM, NULL);
+		else if ((rc = ops->commit(r->sink, text, err)) != BINLOG_OK)
+			binlog_err_prefix(err, "sink");
+		free(text);
+	}
+	if (rc == BINLOG_OK && ops->durable) {
+		struct pending *p;
+		if (r->npending == PENDING_MAX) {
+			/* Full (the sink is stuck): the newest makes way. */
+			p = &r->pending[--r->npending];
+			free(p->o.file);
+			free(p->o.gtid);
+		}
+		p = &r->pending[r->npending];
+		p->o = o;
+		p->o.file = strdup(o.file);
+		p->o.gtid = (char *)g.data; /* handed over */
+		g.data = NULL;
+		p->written = ops->written(r->sink);
+		if (!p->o.file) {
+			free(p->o.gtid);
+			binlog_buf_free(&g);
+			return binlog_err_set(err, BINLOG_E_NOMEM, NULL);
+		}
+		r->npending++;
+	} else if (rc == BINLOG_OK) {
+		if ((rc = cdc_offsets_save(r->state_path, &o, err)) == BINLOG_OK)
+			rc = stored(r, &o, err);
+	}
 	binlog_buf_free(&g);
 	if (rc != BINLOG_OK)
 		return rc;
 	snprintf(r->c_file, sizeof(r->c_file), "%s", r->b_file);
 	r->c_pos = r->b_pos;
 	r->c_seq = r->st.seq.last;
-	/* The schema history keeps what a restart from here can need. */
-	if (r->history && cdc_schema_history_appended(r->history) >= HISTORY_COMPACT_EVERY &&
-	    cdc_schema_history_compact(r->history, CDC_SEQ_ORDINAL(r->c_seq), err) != BINLOG_OK)
-		return err->code;
 	r->c_records = r->st.stats.records;
 	r->c_ms = mono_ms();
-	cdc_log_debug("checkpoint %s:%llu seq %llu", r->b_file, (unsigned long long)r->b_pos,
-		      (unsigned long long)r->st.seq.last);
-	return BINLOG_OK;
+	r->commit_beats = 0;
+waiting:
+	if (!ops->durable)
+		return BINLOG_OK;
+	if (wait && (rc = sink_flush(r->sink, err)) != BINLOG_OK) {
+		binlog_err_prefix(err, "sink");
+		return rc;
+	}
+	return store_durable(r, err);
+}
+
+static binlog_errcode_t checkpoint(run_t *r, binlog_err_t *err)
+{
+	return checkpoint_ex(r, 0, err);
 }
 
 static int checkpoint_due(const run_t *r)
@@ -496,7 +648,123 @@ static void set_boundary(run_t *r, const char *file, uint64_t pos)
 		snprintf(r->b_file, sizeof(r->b_file), "%s", file);
 	r->b_pos = pos;
 	r->b_sink = sink_offset(r);
+	r->b_seq = r->st.seq.last;
 	r->at_boundary = 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Heartbeats                                                          */
+
+/* How often the tables are looked over for heartbeats. */
+static int64_t beat_every(const run_t *r)
+{
+	int64_t hb = (int64_t)r->cfg.sink.heartbeat_ms;
+	return hb / 4 < 1000 ? (hb / 4 > 0 ? hb / 4 : 1) : 1000;
+}
+
+static int beats(const run_t *r)
+{
+	return r->router && r->cfg.sink.heartbeat_ms && r->sink->ops->heartbeat;
+}
+
+/*
+ * Every routed table that has had no change for heartbeat.interval (and
+ * no heartbeat either) gets one on every partition of its topic: the
+ * current time and the sequence of the last whole transaction, so that
+ * a consumer's per-partition watermark moves while the table is idle.
+ */
+static binlog_errcode_t beat(run_t *r, int64_t now, binlog_err_t *err)
+{
+	int64_t hb = (int64_t)r->cfg.sink.heartbeat_ms;
+	binlog_buf_t v;
+	binlog_errcode_t rc = BINLOG_OK;
+	int64_t wall = now_ms();
+	char num[24];
+
+	if (!beats(r) || now - r->beat_scan_ms < beat_every(r))
+		return BINLOG_OK;
+	r->beat_scan_ms = now;
+	binlog_buf_init(&v, 0);
+	for (cdc_route_entry_t *e = cdc_router_entries(r->router); e; e = e->next_all) {
+		sink_record_t rec = {0};
+		if (now - e->changed_ms < hb || (e->beat_ms && now - e->beat_ms < hb))
+			continue;
+		binlog_buf_reset(&v);
+		binlog_buf_lit(&v, "{\"heartbeat\":true,\"db\":");
+		binlog_jw_utf8(&v, (const uint8_t *)e->db, strlen(e->db));
+		binlog_buf_lit(&v, ",\"table\":");
+		binlog_jw_utf8(&v, (const uint8_t *)e->table, strlen(e->table));
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)r->b_seq);
+		binlog_buf_lit(&v, ",\"seq\":");
+		binlog_buf_put(&v, num, strlen(num));
+		snprintf(num, sizeof(num), "%lld", (long long)wall);
+		binlog_buf_lit(&v, ",\"ts_ms\":");
+		binlog_buf_put(&v, num, strlen(num));
+		binlog_buf_putc(&v, '}');
+		if (v.failed) {
+			rc = binlog_err_set(err, BINLOG_E_NOMEM, NULL);
+			break;
+		}
+		rec.value = v.data;
+		rec.value_len = v.len;
+		rec.seq = r->b_seq;
+		rec.ts_ms = wall;
+		rec.db = e->db;
+		rec.db_len = strlen(e->db);
+		rec.table = e->table;
+		rec.table_len = strlen(e->table);
+		rec.source = r->cfg.source.name;
+		rec.type = "heartbeat";
+		rec.topic = e->topic;
+		if ((rc = r->sink->ops->heartbeat(r->sink, &rec, err)) != BINLOG_OK) {
+			binlog_err_prefix(err, "heartbeat of %s.%s", e->db, e->table);
+			break;
+		}
+		e->beat_ms = now;
+		r->heartbeats++;
+		/* In a transaction they are seen when it commits: soon. */
+		r->commit_beats = r->sink->ops->commit != NULL;
+	}
+	binlog_buf_free(&v);
+	return rc;
+}
+
+/*
+ * The captured tables the catalog knows now, so that a table idle since
+ * sluice started still gets heartbeats (the others join as their changes
+ * arrive). A failure only delays those heartbeats.
+ */
+static void route_known_tables(run_t *r)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	binlog_err_t err = {0};
+	int64_t now = mono_ms();
+
+	if (!beats(r) || !r->catalog_conn)
+		return;
+	if (mysql_query(r->catalog_conn,
+			"SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES "
+			"WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN ('mysql', "
+			"'information_schema', 'performance_schema', 'sys')") != 0 ||
+	    !(res = mysql_store_result(r->catalog_conn))) {
+		cdc_log_warn("listing the captured tables for heartbeats: %s",
+			     mysql_error(r->catalog_conn));
+		return;
+	}
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		cdc_route_entry_t *e;
+		if (!row[0] || !row[1] || !cdc_filter_table(r->filter, row[0], row[1]))
+			continue;
+		e = cdc_router_get(r->router, row[0], strlen(row[0]), row[1], strlen(row[1]), &err);
+		if (!e) {
+			cdc_log_warn("heartbeats: %s", err.msg);
+			continue;
+		}
+		if (!e->changed_ms)
+			e->changed_ms = now;
+	}
+	mysql_free_result(res);
 }
 
 static binlog_errcode_t connect_replica(run_t *r, binlog_err_t *err)
@@ -678,6 +946,54 @@ static int wait_readable(run_t *r, int64_t ms)
 	return poll(&pfd, 1, ms > INT_MAX ? INT_MAX : (int)ms) != 0;
 }
 
+/* Milliseconds until tick() has something to do while the stream is
+ * idle; -1: nothing (block reading). */
+static int64_t next_tick(run_t *r)
+{
+	int64_t now = mono_ms(), left = -1;
+
+	if (checkpoint_dirty(r)) {
+		left = (int64_t)r->cfg.pipeline.checkpoint_interval_ms - (now - r->c_ms);
+		if (left < 0)
+			left = 0;
+	}
+	if (r->npending && (left < 0 || left > PENDING_POLL_MS))
+		left = PENDING_POLL_MS;
+	if (beats(r)) {
+		int64_t b = beat_every(r) - (now - r->beat_scan_ms);
+		if (b < 0)
+			b = 0;
+		if (left < 0 || b < left)
+			left = b;
+	}
+	return left;
+}
+
+/*
+ * What is due between events: a checkpoint (at a boundary, each interval;
+ * `idle`: also a dirty one, the stream having paused), storing the
+ * checkpoints the sink has acknowledged since, heartbeats.
+ */
+static binlog_errcode_t tick(run_t *r, int idle, binlog_err_t *err)
+{
+	int64_t now = mono_ms();
+
+	r->st.now_ms = now;
+	if (r->at_boundary && checkpoint_due(r) && (!idle || checkpoint_dirty(r))) {
+		if (checkpoint(r, err) != BINLOG_OK)
+			return err->code;
+	} else if (r->npending && (idle || now - r->pending_ms >= PENDING_POLL_MS)) {
+		r->pending_ms = now;
+		if (store_durable(r, err) != BINLOG_OK)
+			return err->code;
+	}
+	if (beat(r, now, err) != BINLOG_OK)
+		return err->code;
+	if (r->commit_beats && r->at_boundary)
+		return checkpoint(r, err);
+	return BINLOG_OK;
+}
+
 /*
  * Read until the connection ends. Returns 0 when the server ended the
  * stream with --stop-at-end or a stop was asked, else the error (an end
@@ -694,14 +1010,18 @@ static binlog_errcode_t stream(run_t *r, binlog_err_t *err)
 			return BINLOG_OK;
 		if (!cdc_replica_ready(r->rep)) {
 			/* Nothing more at once: hand on what is buffered, and
-			 * checkpoint when due rather than at the next event. */
+			 * do what is due (a checkpoint, heartbeats) while
+			 * waiting rather than at the next event. */
 			if (sink_push(r->sink, err) != BINLOG_OK)
 				return err->code;
-			if (checkpoint_dirty(r)) {
-				int64_t left = (int64_t)r->cfg.pipeline.checkpoint_interval_ms -
-					       (mono_ms() - r->c_ms);
-				if (!wait_readable(r, left) && checkpoint(r, err) != BINLOG_OK)
+			for (;;) {
+				int64_t left = next_tick(r);
+				if (left < 0 || (left > 0 && wait_readable(r, left)))
+					break;
+				if (tick(r, 1, err) != BINLOG_OK)
 					return err->code;
+				if (stop_requested)
+					return BINLOG_OK;
 			}
 		}
 		k = cdc_replica_next(r->rep, &p, &n, err);
@@ -717,7 +1037,7 @@ static binlog_errcode_t stream(run_t *r, binlog_err_t *err)
 			return stop_requested ? BINLOG_OK : err->code;
 		if (on_event(r, p, n, err) != BINLOG_OK)
 			return err->code;
-		if (r->at_boundary && checkpoint_due(r) && checkpoint(r, err) != BINLOG_OK)
+		if (tick(r, 0, err) != BINLOG_OK)
 			return err->code;
 		progress(r, 0);
 	}
@@ -804,6 +1124,45 @@ static binlog_errcode_t follow(run_t *r, binlog_err_t *err)
 
 /* ------------------------------------------------------------------ */
 
+/*
+ * Exactly-once: the checkpoint committed to Kafka with the records is the
+ * one to resume from. The local file is written after each commit, so it
+ * can only be behind (a crash in between); it is then replaced.
+ */
+static binlog_errcode_t recover(run_t *r, cdc_offsets_t *o, int *found, binlog_err_t *err)
+{
+	char *text = NULL;
+	char where[300];
+	cdc_offsets_t ko;
+
+	if (r->sink->ops->recover(r->sink, &text, err) != BINLOG_OK) {
+		binlog_err_prefix(err, "reading the committed checkpoint");
+		return err->code;
+	}
+	if (!text)
+		return BINLOG_OK;
+	snprintf(where, sizeof(where), "topic %s, key %s", r->cfg.sink.offsets_topic,
+		 r->cfg.pipeline.name);
+	if (cdc_offsets_parse(where, text, strlen(text), &ko, err) != BINLOG_OK) {
+		free(text);
+		return err->code;
+	}
+	free(text);
+	if (*found && o->seq_last > ko.seq_last)
+		cdc_log_warn("the local checkpoint %s (sequence %llu) is ahead of the one "
+			     "committed to Kafka (%llu); resuming from Kafka's: records after it "
+			     "may repeat",
+			     r->state_path, (unsigned long long)o->seq_last,
+			     (unsigned long long)ko.seq_last);
+	if (*found)
+		cdc_offsets_free(o);
+	*o = ko;
+	*found = 1;
+	cdc_log_info("the checkpoint committed to Kafka (%s): %s:%llu, sequence %llu", where,
+		     o->file, (unsigned long long)o->pos, (unsigned long long)o->seq_last);
+	return BINLOG_OK;
+}
+
 static binlog_errcode_t setup(run_t *r, binlog_err_t *err)
 {
 	cdc_offsets_t o;
@@ -832,8 +1191,17 @@ static binlog_errcode_t setup(run_t *r, binlog_err_t *err)
 	r->st.on_ddl = on_ddl;
 	r->st.ddl_ctx = r;
 
+	r->st.router = r->router;
+	r->st.keys = r->router != NULL;
+	r->st.now_ms = mono_ms();
+
 	if (cdc_offsets_load(r->state_path, &o, &found, err) != BINLOG_OK)
 		return err->code;
+	if (r->sink->ops->recover && recover(r, &o, &found, err) != BINLOG_OK) {
+		if (found)
+			cdc_offsets_free(&o);
+		return err->code;
+	}
 	if (found) {
 		binlog_errcode_t rc = start_from_checkpoint(r, &o, err);
 		cdc_offsets_free(&o);
@@ -904,6 +1272,7 @@ static binlog_errcode_t setup(run_t *r, binlog_err_t *err)
 	r->schema.warn = schema_warn;
 	r->schema.warn_ctx = r;
 	r->st.schema = &r->schema;
+	route_known_tables(r);
 	cdc_start_describe(&r->start, where, sizeof(where));
 	cdc_log_debug("start: %s", where);
 	return BINLOG_OK;
@@ -919,6 +1288,8 @@ static void teardown(run_t *r)
 	binlog_decoder_free(r->dec);
 	cdc_filter_free(r->filter);
 	sink_close(r->sink);
+	cdc_router_free(r->router);
+	pending_drop(r, r->npending);
 	if (r->sink_fd > STDERR_FILENO)
 		close(r->sink_fd);
 	cdc_start_free(&r->start);
@@ -990,14 +1361,16 @@ int cdc_run_main(int argc, char **argv)
 		binlog_err_t e2 = {0};
 		/* Keep what is complete: the checkpoint holds everything the
 		 * sink accepted up to the last whole transaction. */
+		/* A sink that cannot deliver is not waited for long. */
+		stop_requested = 1;
 		if (r.sink && r.dec && back_to_boundary(&r, &e2) == BINLOG_OK)
-			(void)checkpoint(&r, &e2);
+			(void)checkpoint_ex(&r, 1, &e2);
 		cdc_log_error("%s", err.msg);
 		progress(&r, 1);
 		teardown(&r);
 		return 1;
 	}
-	if (back_to_boundary(&r, &err) != BINLOG_OK || checkpoint(&r, &err) != BINLOG_OK) {
+	if (back_to_boundary(&r, &err) != BINLOG_OK || checkpoint_ex(&r, 1, &err) != BINLOG_OK) {
 		cdc_log_error("%s", err.msg);
 		teardown(&r);
 		return 1;

@@ -31,6 +31,7 @@ binlog_errcode_t cdc_stream_init(cdc_stream_t *s, sink_t *sink)
 		cdc_seq_free(&s->seq);
 		return rc;
 	}
+	cdc_keyer_init(&s->keyer);
 	cdc_stream_set_file(s, "");
 	return BINLOG_OK;
 }
@@ -39,6 +40,7 @@ void cdc_stream_free(cdc_stream_t *s)
 {
 	cdc_writer_free(&s->w);
 	cdc_seq_free(&s->seq);
+	cdc_keyer_free(&s->keyer);
 }
 
 void cdc_stream_set_file(cdc_stream_t *s, const char *name)
@@ -179,6 +181,19 @@ static binlog_errcode_t emit(cdc_stream_t *s, const schema_table_t *st, binlog_r
 	r.gtid = s->gtid_text;
 	r.source = s->source;
 	r.type = "data";
+	r.topic = NULL;
+	if (s->router) {
+		cdc_route_entry_t *re = st->route;
+		if (!re) {
+			re = cdc_router_get(s->router, st->bt->db.p, st->bt->db.len, st->bt->name.p,
+					    st->bt->name.len, err);
+			if (!re)
+				return err->code;
+			((schema_table_t *)st)->route = re;
+		}
+		re->changed_ms = s->now_ms;
+		r.topic = re->topic;
+	}
 	/* Straight into the sink's buffer when it has one: no copy. */
 	out = sink_inplace(s->sink);
 	start = out ? out->len : 0;
@@ -194,6 +209,12 @@ static binlog_errcode_t emit(cdc_stream_t *s, const schema_table_t *st, binlog_r
 		out = &s->w.rec;
 	r.value = out->data + vstart;
 	r.value_len = out->len - vstart;
+	if (s->keys) {
+		if ((rc = cdc_keyer_build(&s->keyer, st, r.value, r.value_len, err)) != BINLOG_OK)
+			return rc;
+		r.key = s->keyer.key.data;
+		r.key_len = s->keyer.key.len;
+	}
 	s->stats.records++;
 	if (out != &s->w.rec)
 		return s->sink->ops->write_inplace(s->sink, &r, err);

@@ -15,6 +15,7 @@
 
 #include "binlog.h"
 #include "cdc_record.h"
+#include "cdc_route.h"
 #include "cdc_sequence.h"
 #include "schema.h"
 #include "sink.h"
@@ -66,6 +67,13 @@ typedef struct cdc_stream {
 		int64_t ts_ms;         /* 0: no time */
 	} emit_from;
 	int muted; /* the open transaction is before emit_from */
+	/* Sinks with topics: the router gives each record its topic, and
+	 * entries note when their table last changed (now_ms, which the
+	 * caller keeps current). With keys, records carry their key. */
+	cdc_router_t *router; /* not owned; NULL: no topics */
+	int keys;
+	cdc_keyer_t keyer;
+	int64_t now_ms;
 	cdc_stream_stats_t stats;
 } cdc_stream_t;
 

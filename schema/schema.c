@@ -28,6 +28,7 @@
 struct schema_priv {
 	schema_table_t t;
 	binlog_buf_t text; /* every string of the table, back to back */
+	uint32_t *pk;      /* the key's columns, owned (the catalog's may go) */
 };
 
 static void schema_free(void *p)
@@ -38,6 +39,7 @@ static void schema_free(void *p)
 		return;
 	binlog_buf_free(&sp->text);
 	free(sp->t.cols);
+	free(sp->pk);
 	free(sp);
 }
 
@@ -414,6 +416,11 @@ static schema_table_t *build(binlog_table_t *bt, const schema_catalog_table_t *c
 	binlog_buf_lit(&sp->text, ",\"table\":");
 	binlog_jw_utf8(&sp->text, (const uint8_t *)bt->name.p, bt->name.len);
 	if (npk && !t->pk_hidden) {
+		if (!(sp->pk = malloc(npk * sizeof(*sp->pk))))
+			goto fail;
+		memcpy(sp->pk, pk, npk * sizeof(*sp->pk));
+		t->npk = npk;
+		t->pk = sp->pk;
 		binlog_buf_lit(&sp->text, ",\"pk\":[");
 		for (uint32_t k = 0; k < npk; k++) {
 			if (k)

@@ -101,8 +101,12 @@ typedef struct schema_table {
 	uint8_t masked_all; /* names unknown and column rules may apply:
 			     * every value masked */
 	uint8_t pk_hidden;  /* a key column is left out or masked: no "pk" */
-	uint8_t special;    /* the columns' special bits, or'ed: 0 keeps the
-			     * record writer on its common path */
+	uint32_t npk;       /* the primary key's columns, in key order; 0 when
+			     * the table has none or it is hidden */
+	const uint32_t *pk;
+	void *route;     /* the router's entry, cached by the stream */
+	uint8_t special; /* the columns' special bits, or'ed: 0 keeps the
+			  * record writer on its common path */
 } schema_table_t;
 
 /* Counters a stream reports; schema_table_get_ex adds to them. */

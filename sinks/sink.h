@@ -35,6 +35,8 @@ typedef struct sink_record {
 	const char *gtid;
 	const char *source;
 	const char *type;
+	/* Sinks with topics: the record's topic (NUL-terminated). */
+	const char *topic;
 } sink_record_t;
 
 typedef struct sink sink_t;
@@ -73,6 +75,29 @@ typedef struct sink_ops {
 	 */
 	uint64_t (*offset)(sink_t *s);
 	binlog_errcode_t (*rewind)(sink_t *s, uint64_t offset, binlog_err_t *err);
+	/*
+	 * Optional, for sinks that confirm records later (Kafka): how many
+	 * records have been written (written) and how many of the first ones
+	 * are confirmed durable, every one before them included (durable).
+	 * Neither blocks. A checkpoint taken after the n-th record may be
+	 * stored once durable() >= n, without a blocking flush, so one slow
+	 * topic holds back the checkpoint and not the other topics. An error
+	 * that will not heal (a record refused) is returned by the next
+	 * write, or by durable_error.
+	 */
+	uint64_t (*written)(sink_t *s);
+	uint64_t (*durable)(sink_t *s);
+	binlog_errcode_t (*durable_error)(sink_t *s, binlog_err_t *err);
+	/* Optional: one heartbeat record r to every partition of r->topic. */
+	binlog_errcode_t (*heartbeat)(sink_t *s, const sink_record_t *r, binlog_err_t *err);
+	/*
+	 * Optional, for transactional sinks: make everything written so far
+	 * durable together with `state` (the checkpoint, as JSON), atomically,
+	 * and hand back the state committed last (recover; *state NULL when
+	 * none; free() it).
+	 */
+	binlog_errcode_t (*commit)(sink_t *s, const char *state, binlog_err_t *err);
+	binlog_errcode_t (*recover)(sink_t *s, char **state, binlog_err_t *err);
 } sink_ops_t;
 
 struct sink {

@@ -6,6 +6,7 @@ set -eu
 
 pkgs="gcc make libc6-dev pkg-config zlib1g-dev libzstd-dev libcmocka-dev
       libmariadb-dev libyaml-dev libpcre2-dev libjansson-dev
+      librdkafka-dev kcat
       mariadb-server mariadb-client python3 time
       clang libclang-rt-14-dev"
 

@@ -16,6 +16,8 @@ static char home[256]; /* SLUICE_HOME: a registry holding db1 */
 
 /* Every valid file needs these two; tests add their keys from line 4. */
 #define BASE "source:\n  username: u\n  server-id: 1\n"
+/* The same with a Kafka sink: routes choose its topics. */
+#define KBASE BASE "sink:\n  type: kafka\n  bootstrap.servers: k1:9092\n"
 
 static binlog_errcode_t parse(const char *yaml, cdc_config_t *c, binlog_err_t *err)
 {
@@ -290,9 +292,8 @@ static void enums(void **state)
 		   "required, verify-ca, verify-identity; did you mean verify-ca?");
 	expect_err(BASE "  type: postgres\n",
 		   "t.yaml:4: source.type: 'postgres' is not one of: mariadb, mysql");
-	expect_err(BASE "sink:\n  type: kafka\n",
-		   "t.yaml:5: sink.type: 'kafka' is not one of: file; a kafka sink comes in a "
-		   "later version");
+	expect_err(BASE "sink:\n  type: kinesis\n",
+		   "t.yaml:5: sink.type: 'kinesis' is not one of: file, kafka");
 	expect_err_has(BASE "  scan.startup.mode: latest\n", "did you mean latest-offset?");
 }
 
@@ -424,8 +425,8 @@ static void unknown_keys(void **state)
 		   "sink, route, pipeline)");
 	expect_err(BASE "transform:\n  - x: 1\n",
 		   "t.yaml:4: transform: unknown block (blocks: source, sink, route, pipeline)");
-	expect_err(BASE "route:\n  - source-table: a\n    sink-tabel: b\n",
-		   "t.yaml:6: route.sink-tabel: unknown key; did you mean route.sink-table?");
+	expect_err(KBASE "route:\n  - topic: a\n    tabel: b\n",
+		   "t.yaml:9: route.tabel: unknown key; did you mean route.table?");
 }
 
 static void repeated_keys(void **state)
@@ -437,11 +438,11 @@ static void repeated_keys(void **state)
 		   "t.yaml:4: source.username: given twice (first on line 2)");
 	expect_err(BASE "sink:\n  path: a\nsink:\n  path: b\n",
 		   "t.yaml:6: sink: given twice (first on line 4)");
-	expect_err(BASE "route:\n  - source-table: a\n    sink-table: b\n    sink-table: c\n",
-		   "t.yaml:7: route.sink-table: given twice (first on line 6)");
+	expect_err(KBASE "route:\n  - table: a\n    topic: b\n    topic: c\n",
+		   "t.yaml:10: route.topic: given twice (first on line 9)");
 	/* the same key in two routes is two routes, not a repeat */
-	expect_err_has(BASE "route:\n  - {source-table: a}\n  - {source-table: b}\n",
-		       "t.yaml:5: route: an entry without sink-table");
+	expect_err_has(KBASE "route:\n  - {table: a}\n  - {table: b}\n",
+		       "t.yaml:8: route: an entry without topic");
 }
 
 static void structure(void **state)
@@ -455,12 +456,12 @@ static void structure(void **state)
 		   "t.yaml:1: source: a single value where a mapping of settings is wanted");
 	expect_err(BASE "sink:\n  - path: x\n",
 		   "t.yaml:5: sink: a list where a mapping of settings is wanted");
-	expect_err(BASE "route:\n  source-table: a\n  sink-table: b\n",
-		   "t.yaml:5: route: a mapping where a list of routes is wanted (each entry "
-		   "with source-table and sink-table)");
-	expect_err(BASE "route:\n  - a\n",
-		   "t.yaml:5: route: an entry that is a single value; each entry is a mapping "
-		   "with source-table and sink-table");
+	expect_err(KBASE "route:\n  table: a\n  topic: b\n",
+		   "t.yaml:8: route: a mapping where a list of rules is wanted (each entry "
+		   "with database, table and topic)");
+	expect_err(KBASE "route:\n  - a\n",
+		   "t.yaml:8: route: an entry that is a single value; each entry is a mapping "
+		   "with database, table and topic");
 	expect_err("- source\n",
 		   "t.yaml:1: the file is a list; a configuration is a mapping with source, "
 		   "sink, route and pipeline");
@@ -588,35 +589,90 @@ static void routes(void **state)
 	cdc_config_t c;
 
 	(void)state;
-	load_ok(BASE "route:\n"
-		     "  - source-table: shop\\.order_[0-9]+\n"
-		     "    sink-table: ods.orders\n"
-		     "    description: the order shards\n"
-		     "  - {source-table: 'crm\\.(.*)', sink-table: 'crm_${table}'}\n",
+	load_ok(KBASE "route:\n"
+		      "  - database: shop_([0-9]+)\n"
+		      "    table: order_[0-9]+\n"
+		      "    topic: ods.orders.${db.1}\n"
+		      "    description: the order shards\n"
+		      "  - {database: crm, topic: 'crm_${table}'}\n",
 		&c);
 	assert_int_equal(c.nroutes, 2);
-	assert_string_equal(c.routes[0].source_table, "shop\\.order_[0-9]+");
-	assert_string_equal(c.routes[0].sink_table, "ods.orders");
+	assert_string_equal(c.routes[0].database, "shop_([0-9]+)");
+	assert_string_equal(c.routes[0].table, "order_[0-9]+");
+	assert_string_equal(c.routes[0].topic, "ods.orders.${db.1}");
 	assert_string_equal(c.routes[0].description, "the order shards");
-	assert_string_equal(c.routes[1].source_table, "crm\\.(.*)");
-	assert_string_equal(c.routes[1].sink_table, "crm_${table}");
+	assert_string_equal(c.routes[1].database, "crm");
+	assert_null(c.routes[1].table);
+	assert_string_equal(c.routes[1].topic, "crm_${table}");
 	assert_null(c.routes[1].description);
+	assert_string_equal(c.sink.topic, "${source}.${db}.${table}");
 	cdc_config_free(&c);
-	load_ok(BASE "route: []\n", &c);
+	load_ok(KBASE "route: []\n", &c);
 	assert_int_equal(c.nroutes, 0);
 	cdc_config_free(&c);
 
-	expect_err(BASE "route:\n  - source-table: a\n",
-		   "t.yaml:5: route: an entry without sink-table (each route needs source-table "
-		   "and sink-table)");
-	expect_err(BASE "route:\n  - sink-table: a\n    description: d\n",
-		   "t.yaml:5: route: an entry without source-table (each route needs "
-		   "source-table and sink-table)");
-	expect_err(BASE "route:\n  - source-table: ''\n    sink-table: b\n",
-		   "t.yaml:5: route.source-table: no value");
+	expect_err(KBASE "route:\n  - table: a\n",
+		   "t.yaml:8: route: an entry without topic (each rule needs a topic)");
+	expect_err(KBASE "route:\n  - table: ''\n    topic: b\n",
+		   "t.yaml:8: route.table: no value (omit the key to keep the default)");
 	/* an error in a later route leaves the earlier ones freeable */
-	expect_err(BASE "route:\n  - {source-table: a, sink-table: b}\n  - {source-table: [x]}\n",
-		   "t.yaml:6: route.source-table: a list where a single value is wanted");
+	expect_err(KBASE "route:\n  - {table: a, topic: b}\n  - {table: [x]}\n",
+		   "t.yaml:9: route.table: a list where a single value is wanted");
+	/* a pattern that does not compile: the rule, the key, the offset */
+	expect_err(KBASE "route:\n  - {table: a, topic: b}\n  - database: shop\n"
+			 "    table: order_[0-9\n    topic: x\n",
+		   "t.yaml:10: route[2].table: 'order_[0-9' does not compile at offset 10: "
+		   "missing terminating ] for character class");
+	expect_err(KBASE "route:\n  - {database: 'a(', topic: b}\n",
+		   "t.yaml:8: route[1].database: 'a(' does not compile at offset 2: missing "
+		   "closing parenthesis");
+	/* templates: known names, groups that exist, characters topics allow */
+	expect_err(KBASE "route:\n  - {table: 'o_(.)', topic: 'x.${table.2}'}\n",
+		   "t.yaml:8: route[1].topic: 'x.${table.2}': ${table.2}, but the table regex "
+		   "has 1 capture group");
+	expect_err(KBASE "route:\n  - {table: o, topic: 'x.${schema}'}\n",
+		   "t.yaml:8: route[1].topic: 'x.${schema}': unknown ${schema} at offset 2 "
+		   "(known: ${db}, ${table}, ${source}, ${db.N}, ${table.N})");
+	expect_err(KBASE "route:\n  - {table: o, topic: 'a b'}\n",
+		   "t.yaml:8: route[1].topic: 'a b': ' ' cannot be in a topic name (letters, "
+		   "digits, '.', '_' and '-')");
+	expect_err(KBASE "route:\n  - {table: o, topic: 'a$b'}\n",
+		   "t.yaml:8: route[1].topic: 'a$b': a '$' at offset 1 that starts no ${name} "
+		   "(write $$ for a dollar sign)");
+	/* routes choose Kafka topics */
+	expect_err(BASE "route:\n  - {table: a, topic: b}\n",
+		   "t.yaml:4: route: rules choose Kafka topics; sink.type is file");
+}
+
+static void kafka_sink(void **state)
+{
+	cdc_config_t c;
+
+	(void)state;
+	load_ok(KBASE "  delivery: exactly-once\n  heartbeat.interval: 0s\n", &c);
+	assert_string_equal(c.sink.type, "kafka");
+	assert_string_equal(c.sink.bootstrap, "k1:9092");
+	assert_int_equal(c.sink.delivery, CDC_DELIVERY_EXACTLY_ONCE);
+	assert_int_equal(c.sink.heartbeat_ms, 0);
+	assert_string_equal(c.sink.offsets_topic, "sluice.offsets");
+	assert_string_equal(c.sink.compression, "lz4");
+	assert_int_equal(c.sink.max_inflight, 100000);
+	cdc_config_free(&c);
+	expect_err(BASE "sink:\n  type: kafka\n",
+		   "t.yaml:4: sink.bootstrap.servers is required with sink.type: kafka "
+		   "(host:port of one or more brokers, comma-separated)");
+	expect_err(KBASE "  path: /tmp/x\n",
+		   "t.yaml:7: sink.path is only read with sink.type: file (the type is kafka)");
+	expect_err(BASE "sink:\n  linger: 5ms\n",
+		   "t.yaml:5: sink.linger is only read with sink.type: kafka (the type is file)");
+	expect_err(KBASE "  transactional.id: x\n",
+		   "t.yaml:7: sink.transactional.id is only read with sink.delivery: "
+		   "exactly-once");
+	expect_err(KBASE "  topic: 'cdc.${db}.${tbl}'\n",
+		   "t.yaml:7: sink.topic: 'cdc.${db}.${tbl}': unknown ${tbl} at offset 10 (known: "
+		   "${db}, ${table}, ${source}, ${db.N}, ${table.N})");
+	expect_err(KBASE "  delivery: once\n",
+		   "t.yaml:7: sink.delivery: 'once' is not one of: at-least-once, exactly-once");
 }
 
 /* The reference as cdc_config_doc() writes it. */
@@ -661,7 +717,8 @@ static void reference_example(void **state)
 	assert_int_equal(c.source.columns_mask.n, 1);
 	assert_string_equal(c.source.columns_mask.v[0], "crm\\.customers\\.(email|phone)");
 	assert_int_equal(c.nroutes, 1);
-	assert_string_equal(c.routes[0].sink_table, "shop.orders");
+	assert_string_equal(c.routes[0].topic, "shop.orders");
+	assert_string_equal(c.sink.type, "kafka");
 	assert_string_equal(c.pipeline.name, "shop");
 	assert_int_equal(c.pipeline.checkpoint_interval_ms, 500);
 	cdc_config_free(&c);
@@ -698,13 +755,22 @@ static void full_file(void **state)
 				   "  connect.backoff.max: 2m\n"
 				   "  schema.catalog: always\n"
 				   "sink:\n"
-				   "  type: file\n"
-				   "  path: /var/lib/sluice/shop.jsonl\n"
-				   "  fsync: false\n"
-				   "  headers: false\n"
+				   "  type: kafka\n"
+				   "  bootstrap.servers: k1:9092,k2:9092\n"
+				   "  topic: cdc.${source}.${db}.${table}\n"
+				   "  delivery: exactly-once\n"
+				   "  transactional.id: shop-1\n"
+				   "  offsets.topic: shop.offsets\n"
+				   "  heartbeat.interval: 1m\n"
+				   "  compression: zstd\n"
+				   "  linger: 20ms\n"
+				   "  max-inflight-records: 5000\n"
+				   "  max-inflight-bytes: 16MiB\n"
+				   "  request.timeout: 10s\n"
 				   "route:\n"
-				   "  - source-table: shop\\.order_([0-9]+)\n"
-				   "    sink-table: ods.orders\n"
+				   "  - database: shop_([0-9]+)\n"
+				   "    table: order_[0-9]+\n"
+				   "    topic: ods.orders\n"
 				   "    description: shards\n"
 				   "pipeline:\n"
 				   "  name: shop\n"
@@ -749,9 +815,17 @@ static void full_file(void **state)
 	assert_int_equal(c.source.connect_max_retries, 20);
 	assert_int_equal(c.source.backoff_max_ms, 120000);
 	assert_int_equal(c.source.catalog, CDC_CATALOG_ALWAYS);
-	assert_string_equal(c.sink.path, "/var/lib/sluice/shop.jsonl");
-	assert_int_equal(c.sink.fsync, 0);
-	assert_int_equal(c.sink.headers, 0);
+	assert_string_equal(c.sink.bootstrap, "k1:9092,k2:9092");
+	assert_string_equal(c.sink.topic, "cdc.${source}.${db}.${table}");
+	assert_int_equal(c.sink.delivery, CDC_DELIVERY_EXACTLY_ONCE);
+	assert_string_equal(c.sink.transactional_id, "shop-1");
+	assert_string_equal(c.sink.offsets_topic, "shop.offsets");
+	assert_int_equal(c.sink.heartbeat_ms, 60000);
+	assert_string_equal(c.sink.compression, "zstd");
+	assert_int_equal(c.sink.linger_ms, 20);
+	assert_int_equal(c.sink.max_inflight, 5000);
+	assert_int_equal(c.sink.max_inflight_bytes, 16 << 20);
+	assert_int_equal(c.sink.request_timeout_ms, 10000);
 	assert_int_equal(c.nroutes, 1);
 	assert_string_equal(c.pipeline.state_dir, "/var/lib/sluice/state");
 	assert_int_equal(c.pipeline.checkpoint_interval_ms, 250);
@@ -771,16 +845,17 @@ static void load_over(void **state)
 {
 	cdc_config_t c;
 	binlog_err_t err;
-	const char *second = BASE "  tables: b\nroute:\n  - {source-table: x, sink-table: y}\n";
+	const char *second = BASE "  tables: b\nsink: {type: kafka, bootstrap.servers: k}\n"
+				  "route:\n  - {table: x, topic: y}\n";
 
 	(void)state;
-	load_ok(BASE
-		"  tables: a, b\n  hostname: h1\nroute:\n  - {source-table: a, sink-table: b}\n",
+	load_ok(BASE "  tables: a, b\n  hostname: h1\nsink: {type: kafka, bootstrap.servers: k}\n"
+		     "route:\n  - {table: a, topic: b}\n",
 		&c);
 	assert_int_equal(cdc_config_parse("u.yaml", second, strlen(second), &c, &err), BINLOG_OK);
 	assert_string_equal(c.path, "u.yaml");
 	assert_int_equal(c.source.tables.n, 1);
-	assert_string_equal(c.routes[0].source_table, "x");
+	assert_string_equal(c.routes[0].table, "x");
 	cdc_config_free(&c);
 }
 
@@ -966,6 +1041,7 @@ int main(void)
 		cmocka_unit_test(structure),
 		cmocka_unit_test(cross_field_rules),
 		cmocka_unit_test(routes),
+		cmocka_unit_test(kafka_sink),
 		cmocka_unit_test(reference_example),
 		cmocka_unit_test(full_file),
 		cmocka_unit_test(load_over),
