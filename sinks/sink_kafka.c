@@ -103,6 +103,26 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 	}
 	if (n == 0 || n <= k->acked)
 		return; /* an offsets record, or one its transaction counted */
+	if (m->offset < 0 && !k->transactional) {
+		/*
+		 * "Persisted" without an offset: the broker answered that it
+		 * already has the batch (DUPLICATE_SEQUENCE_NUMBER). A broker
+		 * that says so wrongly (librdkafka 2.0's mock cluster does,
+		 * after injected errors) would make this a silent loss, so it
+		 * is not taken on trust: the sink stops, and the restart from
+		 * the last checkpoint sends the record again.
+		 */
+		if (!k->failed) {
+			k->failed = 1;
+			binlog_err_set(&k->fail, BINLOG_E_SINK,
+				       "Kafka acknowledged a record of topic %s (partition %" PRId32
+				       ") without an offset, as a duplicate of a batch it already "
+				       "has; that cannot be checked, so sluice stops here and a "
+				       "restart sends what follows the last checkpoint again",
+				       m->rkt ? rd_kafka_topic_name(m->rkt) : "?", m->partition);
+		}
+		return;
+	}
 	bit_flip(k, n);
 	while (k->acked < k->written && bit_get(k, k->acked + 1)) {
 		k->acked++;
