@@ -1,6 +1,6 @@
 # sluice: build, test, fuzz, bench.
 #
-#   make                  build ./build/sluice
+#   make                  build ./build/sluice and ./build/sluice-broker (a mock Kafka)
 #   make test             run the whole suite (unit, fixtures, live MariaDB)
 #   make test T=NAME      run one test: tests/test_NAME.c or tests/NAME.sh
 #   make SANITIZE=1 test  the same under AddressSanitizer + UBSan (build-asan/)
@@ -55,7 +55,7 @@ HDRS     = $(wildcard binlog/*.h schema/*.h sinks/*.h cdc/*.h tests/*.h)
 
 .PHONY: all test check fuzz fuzz-run bench demo format lint clean
 
-all: $(BUILD)/sluice
+all: $(BUILD)/sluice $(BUILD)/sluice-broker
 
 $(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -68,6 +68,11 @@ $(BUILD)/libsluice.a: $(LIB_OBJ)
 $(BUILD)/sluice: $(BUILD)/cdc/sluice.o $(BUILD)/libsluice.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The in-memory, non-durable mock Kafka for trying sluice out and for tests;
+# librdkafka's mock cluster is all it needs.
+$(BUILD)/sluice-broker: $(BUILD)/cdc/sluice_broker.o
+	$(CC) $(LDFLAGS) -o $@ $^ -lrdkafka
+
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libsluice.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libsluice.a \
@@ -75,7 +80,7 @@ $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libsluice.a $(HDRS)
 
 # The suite: every tests/test_*.c binary, then every tests/*.sh script.
 # T=NAME narrows it to tests/test_NAME.c or tests/NAME.sh.
-test: $(BUILD)/sluice $(TEST_BIN)
+test: $(BUILD)/sluice $(BUILD)/sluice-broker $(TEST_BIN)
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run.sh $(T)
 
 check:
