@@ -9,6 +9,7 @@
 #include "cdc_decode.h"
 #include "cdc_run.h"
 #include "cdc_source_cmd.h"
+#include "cdc_tail.h"
 
 #ifndef SLUICE_VERSION
 #define SLUICE_VERSION "0.1.0"
@@ -23,6 +24,7 @@ static void usage(FILE *out)
 	      "  source ...       register sources: add, check, list, remove\n"
 	      "  config ...       check a configuration file, print the reference\n"
 	      "  decode FILE...   binlog files to changelog-json records on stdout\n"
+	      "  tail ...         print Kafka records as JSON lines (tests, debugging)\n"
 	      "  version          print the version\n"
 	      "\n"
 	      "`sluice COMMAND --help` describes a command.\n",
@@ -43,6 +45,8 @@ int main(int argc, char **argv)
 		return cdc_config_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "source") == 0)
 		return cdc_source_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "tail") == 0)
+		return cdc_tail_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("sluice %s\n", SLUICE_VERSION);
 		return 0;

@@ -1,0 +1,1270 @@
+/*
+ * cdc_tail.c: `sluice tail -b BROKERS [OPTIONS] TOPIC[:PARTITION]...`, a
+ * Kafka consumer that prints each record as one JSON line (cdc_tail.h).
+ *
+ * Two ways to consume, because they differ in what they ask of a cluster:
+ *
+ *   - without --group, the partitions are read by librdkafka's simple
+ *     consumer (rd_kafka_consume_start_queue), all of them onto one queue.
+ *     The high-level consumer cannot do this: it refuses to poll without a
+ *     group.id, and with one it looks up a group coordinator even when
+ *     only assigning, which a locked-down cluster may not allow a debugging
+ *     tool. Nothing is committed.
+ *   - with --group, the high-level consumer subscribes; librdkafka commits
+ *     the offsets of what was handed out, and --from-* only apply where the
+ *     group has no committed offset (auto.offset.reset).
+ *
+ * Either way, one thread: this one polls, formats into one line buffer and
+ * writes to a fully buffered stdout, flushed whenever the consumer has
+ * nothing more at hand, so a burst is written in large blocks and a
+ * trickle still shows at once. Memory is librdkafka's fetch queues
+ * (bounded per partition without --group, see tail_client) plus the line
+ * buffer, which is given back after a large record.
+ *
+ * --idle-exit needs to know when everything has been read: every
+ * partition being read keeps a flag set by librdkafka's end-of-partition
+ * event (enable.partition.eof) and cleared by the next record from it.
+ */
+#include "cdc_tail.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "binlog_err.h"
+#include "binlog_jsonw.h"
+#include "cdc_log.h"
+
+/* How long a poll waits when there is nothing to flush: also how soon a
+ * signal or the end of --idle-exit is noticed. */
+#define POLL_MS 100
+/* Startup metadata: one attempt per METADATA_TRY_MS, for METADATA_WAIT_MS
+ * at most. A cluster that cannot say how many partitions a topic has in
+ * that time cannot be read either. */
+#define METADATA_TRY_MS  1000
+#define METADATA_WAIT_MS 10000
+/* A line buffer grown past this by one large record is freed after it,
+ * so one 100 MB value does not pin 100 MB for the rest of the run. */
+#define LINE_KEEP_MAX (1u << 20)
+#define STDOUT_BUF    (1u << 16)
+/* Headers of a record deduplicated without an allocation up to this many. */
+#define HDR_STACK 16
+/* Kafka's own limit on a topic name. */
+#define TOPIC_NAME_MAX 249
+
+/* ------------------------------------------------------------------ */
+/* The JSON validator                                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Each scanner takes the index of the first byte of its token and returns
+ * the index past it, or 0 when the token is malformed. 0 is never a valid
+ * result because every token follows at least the opening '{' or '['.
+ */
+
+static size_t json_ws(const uint8_t *s, size_t n, size_t i)
+{
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+		i++;
+	return i;
+}
+
+static int json_hex(uint8_t c)
+{
+	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+static int json_digit(uint8_t c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* A string from its opening quote. Bytes above 0x7f are left for one
+ * UTF-8 check of the whole text at the end; *high records that one is
+ * needed. */
+static size_t json_string(const uint8_t *s, size_t n, size_t i, int *high)
+{
+	for (i++; i < n; i++) {
+		uint8_t c = s[i];
+
+		if (c == '"')
+			return i + 1;
+		if (c < 0x20)
+			return 0;
+		if (c >= 0x80) {
+			*high = 1;
+		} else if (c == '\\') {
+			if (++i >= n)
+				return 0;
+			switch (s[i]) {
+			case '"':
+			case '\\':
+			case '/':
+			case 'b':
+			case 'f':
+			case 'n':
+			case 'r':
+			case 't':
+				break;
+			case 'u':
+				if (n - i < 5 || !json_hex(s[i + 1]) || !json_hex(s[i + 2]) ||
+				    !json_hex(s[i + 3]) || !json_hex(s[i + 4]))
+					return 0;
+				i += 4;
+				break;
+			default:
+				return 0;
+			}
+		}
+	}
+	return 0;
+}
+
+/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, of any length. */
+static size_t json_number(const uint8_t *s, size_t n, size_t i)
+{
+	size_t start;
+
+	if (i < n && s[i] == '-')
+		i++;
+	if (i >= n || !json_digit(s[i]))
+		return 0;
+	if (s[i++] != '0')
+		while (i < n && json_digit(s[i]))
+			i++;
+	if (i < n && s[i] == '.') {
+		start = ++i;
+		while (i < n && json_digit(s[i]))
+			i++;
+		if (i == start)
+			return 0;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		start = i;
+		while (i < n && json_digit(s[i]))
+			i++;
+		if (i == start)
+			return 0;
+	}
+	return i;
+}
+
+static size_t json_literal(const uint8_t *s, size_t n, size_t i, const char *lit, size_t len)
+{
+	if (n - i < len || memcmp(s + i, lit, len) != 0)
+		return 0;
+	return i + len;
+}
+
+/* A member name and its colon, whitespace before either allowed. */
+static size_t json_key(const uint8_t *s, size_t n, size_t i, int *high)
+{
+	i = json_ws(s, n, i);
+	if (i >= n || s[i] != '"')
+		return 0;
+	i = json_string(s, n, i, high);
+	if (!i)
+		return 0;
+	i = json_ws(s, n, i);
+	if (i >= n || s[i] != ':')
+		return 0;
+	return i + 1;
+}
+
+int cdc_tail_json_container(const uint8_t *s, size_t n)
+{
+	/* What each open container is: 1 object, 0 array. An explicit stack
+	 * instead of recursion, so depth costs bytes, not C stack frames. */
+	uint8_t open[CDC_TAIL_JSON_MAX_DEPTH];
+	size_t i = json_ws(s, n, 0), d = 0;
+	int high = 0;
+
+	if (i >= n || (s[i] != '{' && s[i] != '['))
+		return 0;
+	for (;;) {
+		/* s[i..] starts a value, after optional whitespace. */
+		i = json_ws(s, n, i);
+		if (i >= n)
+			return 0;
+		switch (s[i]) {
+		case '{':
+		case '[':
+			if (d == CDC_TAIL_JSON_MAX_DEPTH)
+				return 0;
+			open[d++] = s[i] == '{';
+			i = json_ws(s, n, i + 1);
+			if (i < n && s[i] == (open[d - 1] ? '}' : ']')) {
+				i++;
+				d--;
+				break; /* an empty container is a complete value */
+			}
+			if (open[d - 1] && !(i = json_key(s, n, i, &high)))
+				return 0;
+			continue; /* to its first element */
+		case '"':
+			i = json_string(s, n, i, &high);
+			break;
+		case 't':
+			i = json_literal(s, n, i, "true", 4);
+			break;
+		case 'f':
+			i = json_literal(s, n, i, "false", 5);
+			break;
+		case 'n':
+			i = json_literal(s, n, i, "null", 4);
+			break;
+		default:
+			i = json_number(s, n, i);
+			break;
+		}
+		if (!i)
+			return 0;
+		/* After a value: close containers, or a comma to the next. */
+		for (;;) {
+			i = json_ws(s, n, i);
+			if (d == 0)
+				return i == n && (!high || binlog_utf8_valid(s, n));
+			if (i >= n)
+				return 0;
+			if (s[i] == (open[d - 1] ? '}' : ']')) {
+				i++;
+				d--;
+				continue;
+			}
+			if (s[i] != ',')
+				return 0;
+			i++;
+			if (open[d - 1] && !(i = json_key(s, n, i, &high)))
+				return 0;
+			break;
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Formatting a record                                                */
+/* ------------------------------------------------------------------ */
+
+static void put_text(binlog_buf_t *out, const void *p, size_t n)
+{
+	/* "" for an empty non-NULL key: NULL + 0 is not valid C. */
+	binlog_jw_utf8(out, p ? (const uint8_t *)p : (const uint8_t *)"", p ? n : 0);
+}
+
+/* A value the validator accepted, embedded as is. A line break in it can
+ * only be whitespace between tokens (JSON strings cannot hold one raw), so
+ * turning it into a space keeps the record on one line without changing
+ * the value. */
+static void put_raw_json(binlog_buf_t *out, const uint8_t *s, size_t n)
+{
+	size_t at = out->len;
+	uint8_t *p, *end;
+
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+		n--;
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') {
+		s++;
+		n--;
+	}
+	binlog_buf_put(out, s, n);
+	if (out->failed)
+		return;
+	p = out->data + at;
+	end = out->data + out->len;
+	while (p < end) {
+		uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+		uint8_t *cr = memchr(p, '\r', (size_t)(end - p));
+
+		if (!nl && !cr)
+			break;
+		if (!nl || (cr && cr < nl))
+			nl = cr;
+		*nl = ' ';
+		p = nl + 1;
+	}
+}
+
+typedef struct hdr_ref {
+	const char *name;
+	size_t idx;
+} hdr_ref_t;
+
+static int hdr_ref_cmp(const void *a, const void *b)
+{
+	const hdr_ref_t *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (c)
+		return c;
+	return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/*
+ * The headers as an object, in the order they were sent; of those sharing
+ * a name, the last one, at its place (a JSON object with a repeated name
+ * is one most readers silently resolve, each its own way). Finding the
+ * repeats by sorting keeps a record with thousands of headers from costing
+ * a quadratic number of comparisons.
+ */
+static void put_headers(binlog_buf_t *out, const rd_kafka_message_t *m)
+{
+	hdr_ref_t refs_stack[HDR_STACK], *refs = refs_stack;
+	uint8_t keep_stack[HDR_STACK], *keep = keep_stack;
+	rd_kafka_headers_t *hdrs = NULL;
+	const char *name;
+	const void *val;
+	size_t n = 0, size;
+	int first = 1;
+
+	binlog_buf_putc(out, '{');
+	if (rd_kafka_message_headers(m, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR || !hdrs)
+		goto out;
+	n = rd_kafka_header_cnt(hdrs);
+	if (n == 0)
+		goto out;
+	if (n > HDR_STACK) {
+		refs = malloc(n * (sizeof(*refs) + 1));
+		if (!refs) {
+			out->failed = 1;
+			goto out;
+		}
+		keep = (uint8_t *)(refs + n);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (rd_kafka_header_get_all(hdrs, i, &refs[i].name, &val, &size) !=
+		    RD_KAFKA_RESP_ERR_NO_ERROR)
+			refs[i].name = "";
+		refs[i].idx = i;
+		keep[i] = 0;
+	}
+	qsort(refs, n, sizeof(*refs), hdr_ref_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (i + 1 == n || strcmp(refs[i].name, refs[i + 1].name) != 0)
+			keep[refs[i].idx] = 1;
+	for (size_t i = 0; i < n; i++) {
+		if (!keep[i] || rd_kafka_header_get_all(hdrs, i, &name, &val, &size) !=
+					RD_KAFKA_RESP_ERR_NO_ERROR)
+			continue;
+		if (!first)
+			binlog_buf_putc(out, ',');
+		first = 0;
+		put_text(out, name, strlen(name));
+		binlog_buf_putc(out, ':');
+		if (val)
+			put_text(out, val, size);
+		else
+			binlog_buf_lit(out, "null");
+	}
+out:
+	if (refs != refs_stack)
+		free(refs);
+	binlog_buf_putc(out, '}');
+}
+
+void cdc_tail_format(binlog_buf_t *out, const rd_kafka_message_t *m)
+{
+	rd_kafka_timestamp_type_t tstype;
+	int64_t ts = rd_kafka_message_timestamp(m, &tstype);
+	const char *topic = m->rkt ? rd_kafka_topic_name(m->rkt) : "";
+
+	binlog_buf_lit(out, "{\"topic\":");
+	put_text(out, topic, strlen(topic));
+	binlog_buf_lit(out, ",\"partition\":");
+	binlog_jw_i64(out, m->partition);
+	binlog_buf_lit(out, ",\"offset\":");
+	binlog_jw_i64(out, m->offset);
+	binlog_buf_lit(out, ",\"timestamp\":");
+	if (tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE || ts == -1)
+		binlog_buf_lit(out, "null");
+	else
+		binlog_jw_i64(out, ts);
+	binlog_buf_lit(out, ",\"key\":");
+	if (m->key)
+		put_text(out, m->key, m->key_len);
+	else
+		binlog_buf_lit(out, "null");
+	binlog_buf_lit(out, ",\"headers\":");
+	put_headers(out, m);
+	binlog_buf_lit(out, ",\"value\":");
+	if (!m->payload)
+		binlog_buf_lit(out, "null");
+	else if (cdc_tail_json_container(m->payload, m->len))
+		put_raw_json(out, m->payload, m->len);
+	else
+		put_text(out, m->payload, m->len);
+	binlog_buf_lit(out, "}\n");
+}
+
+/* ------------------------------------------------------------------ */
+/* The consumer                                                       */
+/* ------------------------------------------------------------------ */
+
+/* Per partition being read. */
+enum { P_ASSIGNED = 1, P_EOF = 2 };
+
+typedef struct tail_topic {
+	char *name;
+	rd_kafka_topic_t *rkt;
+	int all;       /* given without :PARTITION: read every partition */
+	int32_t npart; /* entries of part: the partition count, grown when a
+			* group hands out a partition added since */
+	uint8_t *part; /* P_ASSIGNED | P_EOF per partition */
+} tail_topic_t;
+
+/* A TOPIC:PARTITION argument. */
+typedef struct tail_spec {
+	int topic;
+	int32_t partition;
+} tail_spec_t;
+
+typedef struct tail {
+	/* Options. */
+	const char *bootstrap;
+	const char *group;
+	int from_end;
+	int read_committed;
+	int64_t idle_ms; /* -1: no --idle-exit */
+	uint64_t max;    /* 0: no --max */
+	const char **xconf;
+	int nxconf;
+	tail_topic_t *topics;
+	int ntopics;
+	tail_spec_t *specs;
+	int nspecs;
+
+	/* State; only the main thread touches it (librdkafka calls the
+	 * rebalance and error callbacks from inside our polls). */
+	rd_kafka_t *rk;
+	rd_kafka_queue_t *queue; /* without --group: where records arrive */
+	int64_t assigned;        /* partitions with P_ASSIGNED */
+	int64_t at_eof;          /* of those, with P_EOF */
+	int have_assignment;     /* a group has given us one (or assign mode) */
+	int64_t last_ms;         /* when the last record or end arrived */
+	uint64_t records;
+	int dirty;      /* stdout holds unflushed lines */
+	int out_closed; /* the reader of stdout went away */
+	binlog_buf_t line;
+	binlog_errcode_t fatal; /* set by a callback; the loop stops on it */
+	binlog_err_t fatal_err;
+} tail_t;
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+static tail_topic_t *topic_find(tail_t *t, const char *name, size_t len)
+{
+	for (int i = 0; i < t->ntopics; i++)
+		if (strlen(t->topics[i].name) == len && memcmp(t->topics[i].name, name, len) == 0)
+			return &t->topics[i];
+	return NULL;
+}
+
+/* The state byte of topic [p], or NULL for a topic or partition we are
+ * not reading. `grow` extends a topic's table to p (a group may hand out
+ * a partition added after our metadata query); on an allocation failure
+ * it returns NULL too and sets t->fatal. */
+static uint8_t *part_state(tail_t *t, const char *topic, int32_t p, int grow)
+{
+	tail_topic_t *tp = topic ? topic_find(t, topic, strlen(topic)) : NULL;
+	uint8_t *np;
+
+	if (!tp || p < 0 || p == INT32_MAX)
+		return NULL;
+	if (p >= tp->npart) {
+		if (!grow)
+			return NULL;
+		np = realloc(tp->part, (size_t)p + 1);
+		if (!np) {
+			t->fatal =
+				binlog_err_set(&t->fatal_err, BINLOG_E_NOMEM,
+					       "out of memory tracking %s [%" PRId32 "]", topic, p);
+			return NULL;
+		}
+		memset(np + tp->npart, 0, (size_t)(p + 1 - tp->npart));
+		tp->part = np;
+		tp->npart = p + 1;
+	}
+	return &tp->part[p];
+}
+
+static void part_assign(tail_t *t, uint8_t *st)
+{
+	if (!st || (*st & P_ASSIGNED))
+		return;
+	*st = P_ASSIGNED;
+	t->assigned++;
+}
+
+static void part_unassign(tail_t *t, uint8_t *st)
+{
+	if (!st || !(*st & P_ASSIGNED))
+		return;
+	if (*st & P_EOF)
+		t->at_eof--;
+	*st = 0;
+	t->assigned--;
+}
+
+static void unassign_all(tail_t *t)
+{
+	for (int i = 0; i < t->ntopics; i++)
+		for (int32_t p = 0; p < t->topics[i].npart; p++)
+			part_unassign(t, &t->topics[i].part[p]);
+}
+
+/* librdkafka's log, into ours (any librdkafka thread; cdc_log writes each
+ * line whole). Syslog levels: 3 error, 4 warning, 5-6 notice and info.
+ * FAIL lines say again what on_error reports, so they are debug here. */
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	(void)rk;
+	if (strcmp(fac, "FAIL") == 0)
+		level = LOG_DEBUG;
+	cdc_log(level <= LOG_ERR       ? CDC_LOG_ERROR
+		: level == LOG_WARNING ? CDC_LOG_WARN
+		: level <= LOG_INFO    ? CDC_LOG_INFO
+				       : CDC_LOG_DEBUG,
+		"kafka %s: %s", fac, buf);
+}
+
+/* Client-level errors (brokers down, authentication): reported, and
+ * librdkafka keeps retrying; only a fatal one stops us. */
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	tail_t *t = opaque;
+	int level = CDC_LOG_ERROR;
+	char msg[512];
+
+	if (err == RD_KAFKA_RESP_ERR__FATAL) {
+		rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, msg, sizeof(msg));
+
+		t->fatal = binlog_err_set(&t->fatal_err, BINLOG_E_SERVER,
+					  "fatal consumer error: %s: %s", rd_kafka_err2name(orig),
+					  msg);
+		return;
+	}
+	/* A broker that cannot be reached is retried: a warning until it
+	 * comes back. */
+	if (err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ||
+	    err == RD_KAFKA_RESP_ERR__RESOLVE)
+		level = CDC_LOG_WARN;
+	cdc_log(level, "kafka: %s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+}
+
+/* A group's rebalance (with --group; called from rd_kafka_consumer_poll).
+ * Also keeps the P_ASSIGNED flags that --idle-exit counts. */
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+			 rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+	tail_t *t = opaque;
+	int coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+	rd_kafka_error_t *e = NULL;
+	rd_kafka_resp_err_t r = RD_KAFKA_RESP_ERR_NO_ERROR;
+	int on = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+
+	if (err != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS &&
+	    err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+		cdc_log_error("group %s: rebalance failed: %s", t->group, rd_kafka_err2str(err));
+		unassign_all(t);
+		t->have_assignment = 0;
+		r = rd_kafka_assign(rk, NULL);
+		goto out;
+	}
+	for (int i = 0; i < parts->cnt; i++) {
+		const rd_kafka_topic_partition_t *tp = &parts->elems[i];
+		uint8_t *st = part_state(t, tp->topic, tp->partition, on);
+
+		if (on)
+			part_assign(t, st);
+		else
+			part_unassign(t, st);
+	}
+	cdc_log_info("group %s: %s %d partition%s (%" PRId64 " now)", t->group,
+		     on ? "assigned" : "revoked", parts->cnt, parts->cnt == 1 ? "" : "s",
+		     t->assigned);
+	if (coop) {
+		e = on ? rd_kafka_incremental_assign(rk, parts)
+		       : rd_kafka_incremental_unassign(rk, parts);
+	} else {
+		r = rd_kafka_assign(rk, on ? parts : NULL);
+		/* Eager: a revocation takes everything, and --idle-exit waits for
+		 * the assignment that follows instead of ending on none. */
+		if (!on)
+			unassign_all(t);
+	}
+	t->have_assignment = on || (coop && t->have_assignment);
+out:
+	if (e) {
+		cdc_log_error("group %s: %s", t->group, rd_kafka_error_string(e));
+		rd_kafka_error_destroy(e);
+	} else if (r) {
+		cdc_log_error("group %s: %s", t->group, rd_kafka_err2str(r));
+	}
+}
+
+static void usage(FILE *out)
+{
+	fputs("usage: sluice tail -b BROKERS [OPTIONS] TOPIC[:PARTITION]...\n"
+	      "\n"
+	      "Print the records of Kafka topics on standard output, one JSON object per line:\n"
+	      "  {\"topic\":\"t\",\"partition\":3,\"offset\":17,\"timestamp\":1718454896123,\n"
+	      "   \"key\":\"k1\",\"headers\":{\"op\":\"+I\"},\"value\":{...}}\n"
+	      "A value that is a JSON object or array is embedded as is; any other value, the\n"
+	      "key and header values are JSON strings (ill-formed UTF-8 becomes U+FFFD); null\n"
+	      "for no key, a NULL header value, a tombstone, or no timestamp. Runs until\n"
+	      "SIGINT or SIGTERM unless --idle-exit or --max ends it.\n"
+	      "\n"
+	      "  -b, --bootstrap-servers LIST  brokers to start from, host:port[,...] (required)\n"
+	      "      --from-beginning          start at the oldest record (the default)\n"
+	      "      --from-end                start after the newest record\n"
+	      "      --read-committed          only records of committed transactions (the\n"
+	      "                                default reads uncommitted ones too)\n"
+	      "      --group ID                consume as a member of group ID and commit\n"
+	      "                                offsets; --from-* apply only where the group has\n"
+	      "                                no committed offset\n"
+	      "      --idle-exit MS            exit 0 once every partition read has been read to\n"
+	      "                                its end and nothing arrived for MS milliseconds\n"
+	      "      --max N                   exit 0 after N records\n"
+	      "      --format json             output format; json is the only one\n"
+	      "  -X NAME=VALUE                 set a librdkafka property (repeatable; applied\n"
+	      "                                after the ones above, so it overrides them)\n"
+	      "  -h, --help                    this text\n"
+	      "\n"
+	      "Without --group, TOPIC reads every partition of the topic and TOPIC:N only\n"
+	      "partition N, with no consumer group and no commits; --group takes whole\n"
+	      "topics. Exit status: 0 done, 1 error (unknown topic, fatal consumer error),\n"
+	      "2 bad usage.\n",
+	      out);
+}
+
+/* Kafka's rule for topic names: [A-Za-z0-9._-], 1 to 249 of them. Checked
+ * here so a typo is a usage error and a '^' is never taken by librdkafka
+ * for a regular expression. */
+static int topic_name_valid(const char *s, size_t n)
+{
+	if (n == 0 || n > TOPIC_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Decimal digits only (strtoull alone takes "-1", " 5" and "0x10"). */
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* One TOPIC or TOPIC:PARTITION argument. Topic names cannot hold ':'. */
+static binlog_errcode_t add_topic_arg(tail_t *t, const char *arg, binlog_err_t *err)
+{
+	const char *colon = strchr(arg, ':');
+	size_t len = colon ? (size_t)(colon - arg) : strlen(arg);
+	tail_topic_t *tp;
+	uint64_t p = 0;
+
+	if (!topic_name_valid(arg, len))
+		return binlog_err_set(err, BINLOG_E_USAGE,
+				      "'%.*s' is not a topic name (1 to %d of A-Z a-z 0-9 . _ -)",
+				      (int)(len > 300 ? 300 : len), arg, TOPIC_NAME_MAX);
+	if (colon && parse_u64(colon + 1, INT32_MAX, &p) != 0)
+		return binlog_err_set(err, BINLOG_E_USAGE, "'%s': the partition must be 0 to %d",
+				      arg, INT32_MAX);
+	tp = topic_find(t, arg, len);
+	if (!tp) {
+		tp = &t->topics[t->ntopics];
+		tp->name = strndup(arg, len);
+		if (!tp->name)
+			return binlog_err_set(err, BINLOG_E_NOMEM, "out of memory");
+		t->ntopics++;
+	}
+	if (colon) {
+		t->specs[t->nspecs].topic = (int)(tp - t->topics);
+		t->specs[t->nspecs].partition = (int32_t)p;
+		t->nspecs++;
+	} else {
+		tp->all = 1;
+	}
+	return BINLOG_OK;
+}
+
+/* Returns -1 to go on, else the exit status (0 for --help). */
+static int parse_args(tail_t *t, int argc, char **argv)
+{
+	enum {
+		O_FROM_BEGINNING = 256,
+		O_FROM_END,
+		O_READ_COMMITTED,
+		O_IDLE_EXIT,
+		O_MAX,
+		O_GROUP,
+		O_FORMAT
+	};
+	static const struct option opts[] = {
+		{"bootstrap-servers", required_argument, NULL, 'b'},
+		{"from-beginning", no_argument, NULL, O_FROM_BEGINNING},
+		{"from-end", no_argument, NULL, O_FROM_END},
+		{"read-committed", no_argument, NULL, O_READ_COMMITTED},
+		{"idle-exit", required_argument, NULL, O_IDLE_EXIT},
+		{"max", required_argument, NULL, O_MAX},
+		{"group", required_argument, NULL, O_GROUP},
+		{"format", required_argument, NULL, O_FORMAT},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	binlog_err_t err = {0};
+	uint64_t v;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "b:X:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			t->bootstrap = optarg;
+			break;
+		case O_FROM_BEGINNING:
+			t->from_end = 0;
+			break;
+		case O_FROM_END:
+			t->from_end = 1;
+			break;
+		case O_READ_COMMITTED:
+			t->read_committed = 1;
+			break;
+		case O_IDLE_EXIT:
+			if (parse_u64(optarg, INT32_MAX, &v) != 0) {
+				fprintf(stderr,
+					"sluice tail: --idle-exit: '%s' is not 0 to %d ms\n",
+					optarg, INT32_MAX);
+				return 2;
+			}
+			t->idle_ms = (int64_t)v;
+			break;
+		case O_MAX:
+			if (parse_u64(optarg, UINT64_MAX, &v) != 0 || v == 0) {
+				fprintf(stderr,
+					"sluice tail: --max: '%s' is not a count of 1 or more\n",
+					optarg);
+				return 2;
+			}
+			t->max = v;
+			break;
+		case O_GROUP:
+			if (!*optarg) {
+				fprintf(stderr, "sluice tail: --group: the group id is empty\n");
+				return 2;
+			}
+			t->group = optarg;
+			break;
+		case O_FORMAT:
+			if (strcmp(optarg, "json") != 0) {
+				fprintf(stderr, "sluice tail: --format: '%s' is not one (json)\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'X':
+			if (!strchr(optarg, '=')) {
+				fprintf(stderr, "sluice tail: -X '%s': expected NAME=VALUE\n",
+					optarg);
+				return 2;
+			}
+			t->xconf[t->nxconf++] = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!t->bootstrap || !*t->bootstrap) {
+		fprintf(stderr, "sluice tail: -b BROKERS is required\n");
+		usage(stderr);
+		return 2;
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "sluice tail: no TOPIC given\n");
+		usage(stderr);
+		return 2;
+	}
+	for (int i = optind; i < argc; i++) {
+		if (add_topic_arg(t, argv[i], &err) != BINLOG_OK) {
+			fprintf(stderr, "sluice tail: %s\n", err.msg);
+			return err.code == BINLOG_E_USAGE ? 2 : 1;
+		}
+	}
+	if (t->group && t->nspecs) {
+		fprintf(stderr, "sluice tail: --group takes whole topics (the group hands out "
+				"partitions); TOPIC:PARTITION is for reading without --group\n");
+		return 2;
+	}
+	return -1;
+}
+
+static binlog_errcode_t conf_set(rd_kafka_conf_t *conf, const char *name, const char *value,
+				 binlog_err_t *err)
+{
+	char errstr[512];
+
+	if (rd_kafka_conf_set(conf, name, value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
+		return binlog_err_set(err, BINLOG_E_USAGE, "%s=%s: %s", name, value, errstr);
+	return BINLOG_OK;
+}
+
+/* The client. On success t->rk owns the configuration. */
+static binlog_errcode_t tail_client(tail_t *t, binlog_err_t *err)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	binlog_errcode_t rc = BINLOG_OK;
+	char errstr[512];
+
+	if (!conf)
+		return binlog_err_set(err, BINLOG_E_NOMEM, "out of memory");
+	if ((rc = conf_set(conf, "bootstrap.servers", t->bootstrap, err)) ||
+	    (rc = conf_set(conf, "client.id", "sluice-tail", err)) ||
+	    (rc = conf_set(conf, "enable.partition.eof", "true", err)) ||
+	    /* librdkafka's default is read_committed; a debugging tool shows
+	     * everything unless asked. */
+	    (rc = conf_set(conf, "isolation.level",
+			   t->read_committed ? "read_committed" : "read_uncommitted", err)) ||
+	    /* Where a group has no offset; and, without a group, where to go
+	     * when retention deleted the next record while we read. */
+	    (rc = conf_set(conf, "auto.offset.reset", t->from_end ? "latest" : "earliest", err)) ||
+	    (t->group && (rc = conf_set(conf, "group.id", t->group, err))) ||
+	    /* The simple consumer applies this bound per partition, not to
+	     * its one queue as the group consumer does: the default 64 MB
+	     * would let a backlog on 32 partitions prefetch 2 GB. 4 MB (plus
+	     * one fetch, which may overshoot it) keeps a partition busy. */
+	    (!t->group && (rc = conf_set(conf, "queued.max.messages.kbytes", "4096", err))))
+		goto fail;
+	for (int i = 0; i < t->nxconf; i++) {
+		const char *eq = strchr(t->xconf[i], '=');
+		char name[256];
+
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - t->xconf[i]), t->xconf[i]);
+		if ((rc = conf_set(conf, name, eq + 1, err)) != BINLOG_OK) {
+			binlog_err_prefix(err, "-X");
+			goto fail;
+		}
+	}
+	rd_kafka_conf_set_opaque(conf, t);
+	rd_kafka_conf_set_log_cb(conf, on_log);
+	rd_kafka_conf_set_error_cb(conf, on_error);
+	if (t->group)
+		rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+	t->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+	if (!t->rk) {
+		rc = binlog_err_set(err, BINLOG_E_USAGE, "cannot create the consumer: %s", errstr);
+		goto fail;
+	}
+	return BINLOG_OK;
+fail:
+	rd_kafka_conf_destroy(conf);
+	return rc;
+}
+
+/* The partition count of one topic, asked until METADATA_WAIT_MS has
+ * passed: a cluster that is starting, or a topic just created, may need
+ * a moment. A topic that does not exist is an error at once (a typo
+ * should not cost ten seconds). Leaves tp->npart 0 when a signal stopped
+ * it. */
+static binlog_errcode_t topic_metadata(tail_t *t, tail_topic_t *tp, binlog_err_t *err)
+{
+	int64_t deadline = mono_ms() + METADATA_WAIT_MS;
+	rd_kafka_resp_err_t r;
+
+	tp->rkt = rd_kafka_topic_new(t->rk, tp->name, NULL);
+	if (!tp->rkt)
+		return binlog_err_set(err, BINLOG_E_USAGE, "topic '%s': %s", tp->name,
+				      rd_kafka_err2str(rd_kafka_last_error()));
+	for (;;) {
+		const struct rd_kafka_metadata *md = NULL;
+
+		r = rd_kafka_metadata(t->rk, 0, tp->rkt, &md, METADATA_TRY_MS);
+		if (r == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			const rd_kafka_metadata_topic_t *mt =
+				md->topic_cnt == 1 ? &md->topics[0] : NULL;
+
+			r = mt ? mt->err : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+			if (r == RD_KAFKA_RESP_ERR_NO_ERROR && mt->partition_cnt > 0)
+				tp->npart = mt->partition_cnt;
+			else if (r == RD_KAFKA_RESP_ERR_NO_ERROR)
+				r = RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE; /* being created */
+			rd_kafka_metadata_destroy(md);
+		}
+		if (tp->npart > 0)
+			break;
+		if (r == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+		    r == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC)
+			return binlog_err_set(err, BINLOG_E_SERVER,
+					      "topic '%s' does not exist on %s", tp->name,
+					      t->bootstrap);
+		if (r == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED)
+			return binlog_err_set(err, BINLOG_E_SERVER, "topic '%s': %s", tp->name,
+					      rd_kafka_err2str(r));
+		if (stop_requested)
+			return BINLOG_OK;
+		if (mono_ms() >= deadline)
+			return binlog_err_set(err, BINLOG_E_IO,
+					      "topic '%s': no metadata from %s in %d s: %s",
+					      tp->name, t->bootstrap, METADATA_WAIT_MS / 1000,
+					      rd_kafka_err2str(r));
+		if (r != RD_KAFKA_RESP_ERR__TIMED_OUT)
+			sleep_ms(200); /* an answer that came at once: do not spin */
+	}
+	tp->part = calloc((size_t)tp->npart, 1);
+	if (!tp->part)
+		return binlog_err_set(err, BINLOG_E_NOMEM, "out of memory");
+	return BINLOG_OK;
+}
+
+/* Without --group: start every partition asked for, onto one queue. */
+static binlog_errcode_t tail_start_assign(tail_t *t, binlog_err_t *err)
+{
+	int64_t from = t->from_end ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
+
+	/* Every TOPIC:N is checked before anything starts. */
+	for (int i = 0; i < t->nspecs; i++) {
+		tail_topic_t *tp = &t->topics[t->specs[i].topic];
+
+		if (t->specs[i].partition >= tp->npart)
+			return binlog_err_set(err, BINLOG_E_USAGE,
+					      "topic '%s' has %" PRId32
+					      " partition%s (0 to %" PRId32
+					      "): there is no partition %" PRId32,
+					      tp->name, tp->npart, tp->npart == 1 ? "" : "s",
+					      tp->npart - 1, t->specs[i].partition);
+	}
+	t->queue = rd_kafka_queue_new(t->rk);
+	if (!t->queue)
+		return binlog_err_set(err, BINLOG_E_NOMEM, "out of memory");
+	for (int i = 0; i < t->ntopics; i++)
+		if (t->topics[i].all)
+			for (int32_t p = 0; p < t->topics[i].npart; p++)
+				part_assign(t, &t->topics[i].part[p]);
+	for (int i = 0; i < t->nspecs; i++)
+		part_assign(t, &t->topics[t->specs[i].topic].part[t->specs[i].partition]);
+	/* Started only now, so that a partition given twice starts once. The
+	 * flag is dropped on a failure so that tail_stop does not stop it. */
+	for (int i = 0; i < t->ntopics; i++) {
+		tail_topic_t *tp = &t->topics[i];
+
+		for (int32_t p = 0; p < tp->npart; p++) {
+			if (!(tp->part[p] & P_ASSIGNED))
+				continue;
+			if (rd_kafka_consume_start_queue(tp->rkt, p, from, t->queue) == -1) {
+				part_unassign(t, &tp->part[p]);
+				return binlog_err_set(
+					err, BINLOG_E_SERVER, "%s [%" PRId32 "]: cannot start: %s",
+					tp->name, p, rd_kafka_err2str(rd_kafka_last_error()));
+			}
+		}
+	}
+	t->have_assignment = 1;
+	return BINLOG_OK;
+}
+
+/* With --group: subscribe; partitions come through on_rebalance. */
+static binlog_errcode_t tail_start_group(tail_t *t, binlog_err_t *err)
+{
+	rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(t->ntopics);
+	rd_kafka_resp_err_t r;
+
+	if (!list)
+		return binlog_err_set(err, BINLOG_E_NOMEM, "out of memory");
+	for (int i = 0; i < t->ntopics; i++)
+		rd_kafka_topic_partition_list_add(list, t->topics[i].name, RD_KAFKA_PARTITION_UA);
+	/* Callbacks (errors, rebalances) are then served by consumer_poll. */
+	r = rd_kafka_poll_set_consumer(t->rk);
+	if (r == RD_KAFKA_RESP_ERR_NO_ERROR)
+		r = rd_kafka_subscribe(t->rk, list);
+	rd_kafka_topic_partition_list_destroy(list);
+	if (r != RD_KAFKA_RESP_ERR_NO_ERROR)
+		return binlog_err_set(err, BINLOG_E_SERVER, "group %s: cannot subscribe: %s",
+				      t->group, rd_kafka_err2str(r));
+	return BINLOG_OK;
+}
+
+/* EPIPE is the reader leaving (`sluice tail ... | head`): the end of the
+ * run, not an error. */
+static binlog_errcode_t output_error(tail_t *t, binlog_err_t *err)
+{
+	if (errno == EPIPE) {
+		t->out_closed = 1;
+		return BINLOG_OK;
+	}
+	return binlog_err_set(err, BINLOG_E_LOCAL_IO, "standard output: %s", strerror(errno));
+}
+
+static binlog_errcode_t tail_flush(tail_t *t, binlog_err_t *err)
+{
+	if (!t->dirty || t->out_closed)
+		return BINLOG_OK;
+	t->dirty = 0;
+	if (fflush(stdout) != 0)
+		return output_error(t, err);
+	return BINLOG_OK;
+}
+
+/* A message carrying an error (other than the end of a partition): most
+ * are transient and librdkafka recovers on its own, so they are reported
+ * and the run goes on; a topic that is gone or forbidden, or a fatal
+ * error, ends it. */
+static binlog_errcode_t consumer_error(tail_t *t, const rd_kafka_message_t *m, binlog_err_t *err)
+{
+	char where[320];
+	char msg[512];
+
+	if (m->rkt)
+		snprintf(where, sizeof(where), "%s [%" PRId32 "]", rd_kafka_topic_name(m->rkt),
+			 m->partition);
+	else
+		snprintf(where, sizeof(where), "consumer");
+	switch (m->err) {
+	case RD_KAFKA_RESP_ERR__FATAL:
+		rd_kafka_fatal_error(t->rk, msg, sizeof(msg));
+		return binlog_err_set(err, BINLOG_E_SERVER, "%s: fatal consumer error: %s", where,
+				      msg);
+	case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+	case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+	case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+	case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+	case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
+		return binlog_err_set(err, BINLOG_E_SERVER, "%s: %s (%s)", where,
+				      rd_kafka_message_errstr(m), rd_kafka_err2name(m->err));
+	default:
+		cdc_log_error("%s: %s (%s)", where, rd_kafka_message_errstr(m),
+			      rd_kafka_err2name(m->err));
+		return BINLOG_OK;
+	}
+}
+
+static binlog_errcode_t tail_message(tail_t *t, const rd_kafka_message_t *m, binlog_err_t *err)
+{
+	const char *topic = m->rkt ? rd_kafka_topic_name(m->rkt) : NULL;
+	uint8_t *st = part_state(t, topic, m->partition, 0);
+
+	if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+		if (st && (*st & P_ASSIGNED) && !(*st & P_EOF)) {
+			*st |= P_EOF;
+			t->at_eof++;
+		}
+		t->last_ms = mono_ms();
+		cdc_log_debug("%s [%" PRId32 "]: at its end, offset %" PRId64, topic ? topic : "?",
+			      m->partition, m->offset);
+		return BINLOG_OK;
+	}
+	if (m->err)
+		return consumer_error(t, m, err);
+	if (st && (*st & P_EOF)) {
+		*st &= (uint8_t)~P_EOF;
+		t->at_eof--;
+	}
+	t->last_ms = mono_ms();
+	t->records++;
+	if (t->out_closed)
+		return BINLOG_OK;
+	binlog_buf_reset(&t->line);
+	cdc_tail_format(&t->line, m);
+	if (t->line.failed)
+		return binlog_err_set(err, BINLOG_E_NOMEM,
+				      "%s [%" PRId32 "] offset %" PRId64
+				      ": out of memory formatting a record of %zu bytes",
+				      topic ? topic : "?", m->partition, m->offset,
+				      m->len + m->key_len);
+	if (fwrite(t->line.data, 1, t->line.len, stdout) != t->line.len)
+		return output_error(t, err);
+	t->dirty = 1;
+	if (t->line.cap > LINE_KEEP_MAX) {
+		binlog_buf_free(&t->line);
+		/* No limit of its own: a record is at most librdkafka's
+		 * receive.message.max.bytes, and escaping grows it at most
+		 * sixfold. */
+		binlog_buf_init(&t->line, 0);
+	}
+	return BINLOG_OK;
+}
+
+static binlog_errcode_t tail_loop(tail_t *t, binlog_err_t *err)
+{
+	binlog_errcode_t rc = BINLOG_OK;
+
+	t->last_ms = mono_ms();
+	while (!stop_requested && !t->out_closed) {
+		/* Unflushed lines: look without waiting, and flush as soon as
+		 * nothing more is at hand. */
+		int timeout = t->dirty ? 0 : POLL_MS;
+		rd_kafka_message_t *m;
+
+		if (t->queue) {
+			m = rd_kafka_consume_queue(t->queue, timeout);
+			rd_kafka_poll(t->rk, 0); /* error and log callbacks */
+		} else {
+			m = rd_kafka_consumer_poll(t->rk, timeout);
+		}
+		if (t->fatal) {
+			if (m)
+				rd_kafka_message_destroy(m);
+			*err = t->fatal_err;
+			return t->fatal;
+		}
+		if (m) {
+			rc = tail_message(t, m, err);
+			rd_kafka_message_destroy(m);
+			if (rc != BINLOG_OK || (t->max && t->records >= t->max))
+				break;
+			continue;
+		}
+		if ((rc = tail_flush(t, err)) != BINLOG_OK)
+			break;
+		if (t->idle_ms >= 0 && t->have_assignment && t->at_eof == t->assigned &&
+		    mono_ms() - t->last_ms >= t->idle_ms)
+			break;
+	}
+	return rc;
+}
+
+/* Stop consuming and free everything t holds. */
+static void tail_close(tail_t *t)
+{
+	if (t->rk && t->group) {
+		/* Leaves the group and commits what was handed out. */
+		rd_kafka_resp_err_t r = rd_kafka_consumer_close(t->rk);
+
+		if (r)
+			cdc_log_error("group %s: close: %s", t->group, rd_kafka_err2str(r));
+	}
+	for (int i = 0; i < t->ntopics; i++) {
+		tail_topic_t *tp = &t->topics[i];
+
+		if (t->queue)
+			for (int32_t p = 0; p < tp->npart; p++)
+				if (tp->part[p] & P_ASSIGNED)
+					rd_kafka_consume_stop(tp->rkt, p);
+	}
+	if (t->queue)
+		rd_kafka_queue_destroy(t->queue);
+	for (int i = 0; i < t->ntopics; i++) {
+		if (t->topics[i].rkt)
+			rd_kafka_topic_destroy(t->topics[i].rkt);
+		free(t->topics[i].name);
+		free(t->topics[i].part);
+	}
+	if (t->rk)
+		rd_kafka_destroy(t->rk);
+	free(t->topics);
+	free(t->specs);
+	free(t->xconf);
+	binlog_buf_free(&t->line);
+}
+
+int cdc_tail_main(int argc, char **argv)
+{
+	tail_t t = {0};
+	binlog_err_t err = {0};
+	binlog_errcode_t rc = BINLOG_OK;
+	struct sigaction sa;
+	int status = 1;
+
+	t.idle_ms = -1;
+	binlog_buf_init(&t.line, 0);
+	/* Every argument is at most one topic, one TOPIC:N or one -X. */
+	t.topics = calloc((size_t)argc, sizeof(*t.topics));
+	t.specs = calloc((size_t)argc, sizeof(*t.specs));
+	t.xconf = calloc((size_t)argc, sizeof(*t.xconf));
+	if (!t.topics || !t.specs || !t.xconf) {
+		fprintf(stderr, "sluice tail: out of memory\n");
+		goto out;
+	}
+	status = parse_args(&t, argc, argv);
+	if (status >= 0)
+		goto out;
+	status = 1;
+	cdc_log_init("tail");
+	setvbuf(stdout, NULL, _IOFBF, STDOUT_BUF);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN); /* a closed stdout is EPIPE, seen by fwrite */
+
+	if ((rc = tail_client(&t, &err)) != BINLOG_OK) {
+		/* A setting librdkafka refused (-X, a malformed -b) is bad usage. */
+		if (rc == BINLOG_E_USAGE)
+			status = 2;
+		goto report;
+	}
+	for (int i = 0; i < t.ntopics && !stop_requested; i++)
+		if ((rc = topic_metadata(&t, &t.topics[i], &err)) != BINLOG_OK)
+			goto report;
+	if (stop_requested) {
+		status = 0;
+		goto out;
+	}
+	rc = t.group ? tail_start_group(&t, &err) : tail_start_assign(&t, &err);
+	if (rc == BINLOG_OK)
+		rc = tail_loop(&t, &err);
+	/* What was printed before an error is written out first. */
+	if (rc == BINLOG_OK) {
+		t.dirty = 1;
+		rc = tail_flush(&t, &err);
+	} else {
+		fflush(stdout);
+	}
+report:
+	if (rc != BINLOG_OK)
+		fprintf(stderr, "sluice tail: %s\n", err.msg);
+	else
+		status = 0;
+out:
+	tail_close(&t);
+	return status;
+}
