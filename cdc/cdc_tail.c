@@ -409,7 +409,7 @@ void cdc_tail_format(binlog_buf_t *out, const rd_kafka_message_t *m)
 /* ------------------------------------------------------------------ */
 
 /* Per partition being read. */
-enum { P_ASSIGNED = 1, P_EOF = 2 };
+enum { P_ASSIGNED = 1, P_EOF = 2, P_ENDED = 4 /* reached its end once */ };
 
 typedef struct tail_topic {
 	char *name;
@@ -433,6 +433,7 @@ typedef struct tail {
 	int from_end;
 	int read_committed;
 	int64_t idle_ms; /* -1: no --idle-exit */
+	int until_end;   /* --until-end */
 	uint64_t max;    /* 0: no --max */
 	const char **xconf;
 	int nxconf;
@@ -447,6 +448,7 @@ typedef struct tail {
 	rd_kafka_queue_t *queue; /* without --group: where records arrive */
 	int64_t assigned;        /* partitions with P_ASSIGNED */
 	int64_t at_eof;          /* of those, with P_EOF */
+	int64_t ended;           /* of those, with P_ENDED */
 	int have_assignment;     /* a group has given us one (or assign mode) */
 	int64_t last_ms;         /* when the last record or end arrived */
 	uint64_t records;
@@ -530,6 +532,8 @@ static void part_unassign(tail_t *t, uint8_t *st)
 		return;
 	if (*st & P_EOF)
 		t->at_eof--;
+	if (*st & P_ENDED)
+		t->ended--;
 	*st = 0;
 	t->assigned--;
 }
@@ -653,6 +657,9 @@ static void usage(FILE *out)
 	      "                                no committed offset\n"
 	      "      --idle-exit MS            exit 0 once every partition read has been read to\n"
 	      "                                its end and nothing arrived for MS milliseconds\n"
+	      "      --until-end               exit 0 once every partition read has been read to\n"
+	      "                                the end it had when reached (a topic that keeps\n"
+	      "                                receiving heartbeats is never idle)\n"
 	      "      --max N                   exit 0 after N records\n"
 	      "      --format json             output format; json is the only one\n"
 	      "  -X NAME=VALUE                 set a librdkafka property (repeatable; applied\n"
@@ -740,6 +747,7 @@ static int parse_args(tail_t *t, int argc, char **argv)
 		O_FROM_END,
 		O_READ_COMMITTED,
 		O_IDLE_EXIT,
+		O_UNTIL_END,
 		O_MAX,
 		O_GROUP,
 		O_FORMAT
@@ -750,6 +758,7 @@ static int parse_args(tail_t *t, int argc, char **argv)
 		{"from-end", no_argument, NULL, O_FROM_END},
 		{"read-committed", no_argument, NULL, O_READ_COMMITTED},
 		{"idle-exit", required_argument, NULL, O_IDLE_EXIT},
+		{"until-end", no_argument, NULL, O_UNTIL_END},
 		{"max", required_argument, NULL, O_MAX},
 		{"group", required_argument, NULL, O_GROUP},
 		{"format", required_argument, NULL, O_FORMAT},
@@ -783,6 +792,9 @@ static int parse_args(tail_t *t, int argc, char **argv)
 				return 2;
 			}
 			t->idle_ms = (int64_t)v;
+			break;
+		case O_UNTIL_END:
+			t->until_end = 1;
 			break;
 		case O_MAX:
 			if (parse_u64(optarg, UINT64_MAX, &v) != 0 || v == 0) {
@@ -1095,6 +1107,10 @@ static binlog_errcode_t tail_message(tail_t *t, const rd_kafka_message_t *m, bin
 			*st |= P_EOF;
 			t->at_eof++;
 		}
+		if (st && (*st & P_ASSIGNED) && !(*st & P_ENDED)) {
+			*st |= P_ENDED;
+			t->ended++;
+		}
 		t->last_ms = mono_ms();
 		cdc_log_debug("%s [%" PRId32 "]: at its end, offset %" PRId64, topic ? topic : "?",
 			      m->partition, m->offset);
@@ -1165,6 +1181,8 @@ static binlog_errcode_t tail_loop(tail_t *t, binlog_err_t *err)
 			break;
 		if (t->idle_ms >= 0 && t->have_assignment && t->at_eof == t->assigned &&
 		    mono_ms() - t->last_ms >= t->idle_ms)
+			break;
+		if (t->until_end && t->have_assignment && t->ended == t->assigned)
 			break;
 	}
 	return rc;
