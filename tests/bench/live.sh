@@ -5,9 +5,11 @@
 #  1. catch-up: BENCH_LIVE_ROWS (default 1000000) rows inserted 1,000 per
 #     transaction, plus a tenth of them updated and a twentieth deleted,
 #     while sluice is not running; then `sluice run --stop-at-end` from the
-#     earliest binlog, timed, once with standard output to /dev/null and
-#     once with the file sink (fsync'd checkpoints). Row changes/s, and
-#     sluice's peak RSS.
+#     earliest binlog, timed, once with standard output to /dev/null, once
+#     with the file sink (fsync'd checkpoints), and once into the local
+#     broker (build/sluice-broker, 3 brokers, a topic of 8 partitions; the
+#     run ends when Kafka has acknowledged every record). Row changes/s,
+#     and the peak RSS of sluice (and of the broker).
 #  2. latency: 20,000 single-row autocommit INSERTs at 1,000 a second while
 #     sluice follows (bench_latency.c): p50/p90/p99/max from sending the
 #     INSERT to reading its record on sluice's standard output.
@@ -43,7 +45,9 @@ if [ ! -x "$lat" ] || [ "$here/bench_latency.c" -nt "$lat" ]; then
 fi
 
 work=$benchdir/live.$$
+broker_pid=
 cleanup() {
+	[ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null && wait "$broker_pid" 2>/dev/null
 	mdb_cleanup
 	rm -rf "$work"
 }
@@ -141,11 +145,48 @@ lines=$(wc -l <"$work/out.jsonl")
 [ "$lines" -eq "$records" ] || die "the file sink has $lines lines, the checkpoint says $records"
 rm -f "$work/out.jsonl"
 
+"$BUILD/sluice-broker" --topic bench.t:8 </dev/null >"$work/broker.out" 2>"$work/broker.err" &
+broker_pid=$!
+tries=0
+until grep -q '^bootstrap.servers=' "$work/broker.out" 2>/dev/null; do
+	tries=$((tries + 1))
+	[ "$tries" -le 100 ] || die "the local broker did not start: $(cat "$work/broker.err")"
+	sleep 0.1
+done
+bootstrap=$(sed -n 's/^bootstrap.servers=//p' "$work/broker.out")
+cat >"$work/catchup_kafka.yaml" <<EOF
+source:
+  type: mariadb
+  socket: $MDB_SOCK
+  username: root
+  server-id: 7001
+  tables: b\\.t
+  scan.startup.mode: earliest-offset
+sink:
+  type: kafka
+  bootstrap.servers: $bootstrap
+  topic: bench.t
+pipeline:
+  name: catchup_kafka
+  state-dir: $work/state
+  checkpoint.interval: 1s
+EOF
+set -- $(timed /dev/null "$sluice" run -c "$work/catchup_kafka.yaml" --stop-at-end) ||
+	die "sluice run (kafka) failed"
+secs_kafka=$1 rss_kafka=$2
+acked=$(sed -n 's/.*"records": *\([0-9]*\).*/\1/p' "$work/state/catchup_kafka.offsets.json")
+[ "$acked" = "$records" ] || die "the kafka run checkpointed $acked records, not $records"
+rss_broker=$(awk '/VmHWM/ {print $2}' "/proc/$broker_pid/status")
+kill "$broker_pid" && wait "$broker_pid" 2>/dev/null
+broker_pid=
+
 awk -v c="$changes" -v r="$records" -v s="$secs_out" -v m="$rss_out" \
-    -v sf="$secs_file" -v mf="$rss_file" 'BEGIN {
+    -v sf="$secs_file" -v mf="$rss_file" -v sk="$secs_kafka" -v mk="$rss_kafka" \
+    -v mb="$rss_broker" 'BEGIN {
 	printf "catch-up: %d row changes (%d records)\n", c, r
 	printf "  stdout > /dev/null: %.2f s, %.0f row changes/s, peak RSS %.1f MiB\n", s, c / s, m / 1024
 	printf "  file sink (fsync):  %.2f s, %.0f row changes/s, peak RSS %.1f MiB\n", sf, c / sf, mf / 1024
+	printf "  kafka (local broker, 8 partitions, every record acknowledged): %.2f s, %.0f row changes/s, peak RSS %.1f MiB (broker %.0f MiB)\n", sk, c / sk, mk / 1024, mb / 1024
 }'
 
 # ------------------------------------------------------------ 2. latency
