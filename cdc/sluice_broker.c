@@ -12,9 +12,10 @@
  * aborted transactions for read_committed consumers. Good enough to exercise
  * sluice's Kafka sink, nothing more.
  *
- * Threads: main reads commands and calls the mock API, which hands each call
- * to the mock cluster's thread and waits for it. SIGINT and SIGTERM stay
- * blocked everywhere except inside main's ppoll(), so they always land there.
+ * Threads: main reads commands and calls the mock API, which either takes the
+ * cluster's lock or hands the call to the mock cluster's thread and waits for
+ * the answer. SIGINT and SIGTERM stay blocked everywhere except inside main's
+ * ppoll(), so they always land there.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -87,8 +88,8 @@ static void usage(FILE *out)
 	      "API is a name (Produce, Fetch, Metadata, InitProducerId, EndTxn, ...) or api key.\n"
 	      "ERR is a Kafka error name (NOT_LEADER_FOR_PARTITION, REQUEST_TIMED_OUT, ...) or\n"
 	      "code; _TRANSPORT makes the broker drop the connection. Blank lines and lines\n"
-	      "starting with # are ignored. After EOF on stdin the broker runs on until SIGINT\n"
-	      "or SIGTERM.\n",
+	      "starting with # are ignored. After EOF on stdin (or if the FIFO cannot be\n"
+	      "reopened) the broker runs on, without commands, until SIGINT or SIGTERM.\n",
 	      out);
 }
 
