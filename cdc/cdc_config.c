@@ -338,6 +338,11 @@ static const setting_t settings[] = {
 	{.block = B_SINK, .key = "max-inflight-bytes", .type = T_SIZE, .def = "64MiB",
 	 .min = 1 * KIB * KIB, .max = 2 * GIB, CF(sink.max_inflight_bytes),
 	 .doc = "`kafka`: the same bound in bytes."},
+	{.block = B_SINK, .key = "max-record-size", .type = T_SIZE, .def = "1MiB",
+	 .min = 1 * KIB, .max = 512 * KIB * KIB, CF(sink.max_record_size),
+	 .doc = "`kafka`: the largest record (value, key and headers) sent; a larger one "
+		"stops the pipeline with an error naming its table and sequence. The topic's "
+		"`max.message.bytes` (and the brokers' `message.max.bytes`) must allow it too."},
 	{.block = B_SINK, .key = "request.timeout", .type = T_DURATION, .def = "30s",
 	 .min = 1 * MS_S, .max = 10 * MS_M, CF(sink.request_timeout_ms),
 	 .doc = "`kafka`: how long a broker may take to answer a request before it is "
@@ -1655,7 +1660,7 @@ static binlog_errcode_t check_sink(ctx_t *x)
 		"bootstrap.servers",  "topic",           "delivery",
 		"transactional.id",   "offsets.topic",   "heartbeat.interval",
 		"compression",        "linger",          "max-inflight-records",
-		"max-inflight-bytes", "request.timeout",
+		"max-inflight-bytes", "max-record-size", "request.timeout",
 	};
 	cdc_sink_conf_t *k = &x->c->sink;
 	int kafka = strcmp(k->type, "kafka") == 0;

@@ -109,6 +109,7 @@ typedef struct cdc_sink_conf {
 	uint64_t linger_ms;
 	uint64_t max_inflight;       /* records produced but not acknowledged */
 	uint64_t max_inflight_bytes; /* their bytes */
+	uint64_t max_record_size;    /* message.max.bytes */
 	uint64_t request_timeout_ms;
 } cdc_sink_conf_t;
 

@@ -225,6 +225,7 @@ static binlog_errcode_t open_kafka(run_t *r, binlog_err_t *err)
 		.linger_ms = k->linger_ms,
 		.max_inflight = k->max_inflight,
 		.max_inflight_bytes = k->max_inflight_bytes,
+		.max_record_size = k->max_record_size,
 		.request_timeout_ms = k->request_timeout_ms,
 		.offsets_topic = k->offsets_topic,
 		.offsets_key = r->cfg.pipeline.name,

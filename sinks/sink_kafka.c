@@ -734,7 +734,8 @@ sink_t *sink_kafka_new(const sink_kafka_opts_t *o, binlog_err_t *err)
 	    set_u64(c, "linger.ms", o->linger_ms, err) ||
 	    set_u64(c, "queue.buffering.max.messages", o->max_inflight, err) ||
 	    set_u64(c, "queue.buffering.max.kbytes", kbytes ? kbytes : 1, err) ||
-	    set_u64(c, "request.timeout.ms", o->request_timeout_ms, err))
+	    set_u64(c, "request.timeout.ms", o->request_timeout_ms, err) ||
+	    (o->max_record_size && set_u64(c, "message.max.bytes", o->max_record_size, err)))
 		goto fail;
 	if (k->transactional) {
 		/* A transaction has to end within its timeout, and so does

@@ -37,6 +37,7 @@ typedef struct sink_kafka_opts {
 	uint64_t linger_ms;
 	uint64_t max_inflight;       /* records */
 	uint64_t max_inflight_bytes; /* bytes */
+	uint64_t max_record_size;    /* message.max.bytes; 0: librdkafka's */
 	uint64_t request_timeout_ms;
 	/* exactly-once */
 	const char *transactional_id; /* NULL: at-least-once */

@@ -766,6 +766,7 @@ static void full_file(void **state)
 				   "  linger: 20ms\n"
 				   "  max-inflight-records: 5000\n"
 				   "  max-inflight-bytes: 16MiB\n"
+				   "  max-record-size: 4MiB\n"
 				   "  request.timeout: 10s\n"
 				   "route:\n"
 				   "  - database: shop_([0-9]+)\n"
@@ -825,6 +826,7 @@ static void full_file(void **state)
 	assert_int_equal(c.sink.linger_ms, 20);
 	assert_int_equal(c.sink.max_inflight, 5000);
 	assert_int_equal(c.sink.max_inflight_bytes, 16 << 20);
+	assert_int_equal(c.sink.max_record_size, 4 << 20);
 	assert_int_equal(c.sink.request_timeout_ms, 10000);
 	assert_int_equal(c.nroutes, 1);
 	assert_string_equal(c.pipeline.state_dir, "/var/lib/sluice/state");

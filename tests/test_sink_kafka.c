@@ -198,10 +198,49 @@ static void acked_means_stored(void **state)
 	free(seen);
 }
 
+/* A record larger than max_record_size is refused before it is sent, by
+ * an error that names it; a smaller one goes. */
+static void record_too_large(void **state)
+{
+	cluster_t c;
+	sink_kafka_opts_t o = {.compression = "none",
+			       .max_inflight = 100,
+			       .max_inflight_bytes = 1 << 20,
+			       .request_timeout_ms = 5000,
+			       .max_record_size = 2000};
+	static uint8_t big[3000];
+	sink_record_t r = {0};
+	binlog_err_t err = {0};
+	sink_t *s;
+
+	(void)state;
+	cluster_up(&c, "t", 2);
+	o.bootstrap = c.bootstrap;
+	s = sink_kafka_new(&o, &err);
+	assert_non_null(s);
+	memset(big, 'x', sizeof(big));
+	r.value = big;
+	r.value_len = sizeof(big);
+	r.seq = 42;
+	r.db = "shop";
+	r.db_len = 4;
+	r.table = "blobs";
+	r.table_len = 5;
+	r.topic = "t";
+	assert_int_equal(sink_write(s, &r, &err), BINLOG_E_LIMIT);
+	assert_non_null(strstr(err.msg, "topic t, shop.blobs, sequence 42 (3000 bytes)"));
+	r.value_len = 1500;
+	assert_int_equal(sink_write(s, &r, &err), BINLOG_OK);
+	wait_durable(s, 1);
+	sink_close(s);
+	cluster_down(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(acked_means_stored),
+		cmocka_unit_test(record_too_large),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
