@@ -243,28 +243,34 @@ static topic_t *topic_of(kafka_t *k, const char *name, binlog_err_t *err)
 }
 
 /* The number of partitions of t, asked of the cluster at most once a
- * minute. 0 with *err set when the cluster does not answer. */
+ * minute (once a second while it is not known). 0 with *err set when it is
+ * not known: the cluster did not answer, or has no such topic. */
 static int partitions_of(kafka_t *k, topic_t *t, binlog_err_t *err)
 {
 	const rd_kafka_metadata_t *md;
 	rd_kafka_resp_err_t e;
 	int64_t now = mono_ms();
 
-	if (t->partitions > 0 && now - t->meta_ms < META_TTL_MS)
+	if (t->meta_ms && now - t->meta_ms < (t->partitions > 0 ? META_TTL_MS : 1000)) {
+		if (t->partitions <= 0)
+			binlog_err_set(err, BINLOG_E_IO, "kafka: topic %s: no metadata yet",
+				       t->name);
 		return t->partitions;
+	}
+	t->meta_ms = now;
 	e = rd_kafka_metadata(k->rk, 0, t->rkt, &md, 5000);
 	if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		binlog_err_set(err, BINLOG_E_IO, "kafka: metadata of topic %s: %s", t->name,
 			       rd_kafka_err2str(e));
 		return t->partitions; /* the last known count, if any */
 	}
-	if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+	/* A topic-level error such as LEADER_NOT_AVAILABLE still comes with
+	 * its partitions. */
+	if (md->topic_cnt == 1 && md->topics[0].partition_cnt > 0)
 		t->partitions = md->topics[0].partition_cnt;
-		t->meta_ms = now;
-	} else if (md->topic_cnt == 1) {
+	else if (md->topic_cnt == 1)
 		binlog_err_set(err, BINLOG_E_IO, "kafka: metadata of topic %s: %s", t->name,
 			       rd_kafka_err2str(md->topics[0].err));
-	}
 	rd_kafka_metadata_destroy(md);
 	return t->partitions;
 }
