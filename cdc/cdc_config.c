@@ -28,6 +28,7 @@
 #include "cdc_fs.h"
 #include "cdc_registry.h"
 #include "cdc_route.h"
+#include "sink_kafka.h"
 
 /* A configuration is a page of text; anything bigger is not one, and the
  * limit bounds what the tree may cost. */
@@ -347,6 +348,19 @@ static const setting_t settings[] = {
 	 .min = 1 * MS_S, .max = 10 * MS_M, CF(sink.request_timeout_ms),
 	 .doc = "`kafka`: how long a broker may take to answer a request before it is "
 		"retried. Records themselves are retried until acknowledged, never dropped."},
+
+	{.block = B_SINK, .key = "properties", .type = T_LIST,
+	 .allowed_doc = "`NAME=VALUE` librdkafka producer properties", CF(sink.properties),
+	 .doc = "`kafka`: client properties passed to librdkafka, for security "
+		"(`security.protocol=SASL_SSL`, `sasl.mechanisms`, `ssl.ca.location`, ...) and "
+		"tuning. Properties sluice sets for its guarantees (idempotence, transactions, "
+		"timeouts, acks) are refused, and so are secrets: those go in "
+		"`properties-file`."},
+	{.block = B_SINK, .key = "properties-file", .type = T_STR, .allowed_doc = "path",
+	 CF(sink.properties_file),
+	 .doc = "`kafka`: a file of `NAME=VALUE` lines (and `#` comments) applied after "
+		"`properties`; the place for `sasl.password` and other secrets (keep it readable "
+		"by sluice alone)."},
 
 	/* route: offsets into cdc_route_conf_t */
 	{.block = B_ROUTE, .key = "database", .type = T_STR, .def_doc = "any",
@@ -1661,6 +1675,7 @@ static binlog_errcode_t check_sink(ctx_t *x)
 		"transactional.id",   "offsets.topic",   "heartbeat.interval",
 		"compression",        "linger",          "max-inflight-records",
 		"max-inflight-bytes", "max-record-size", "request.timeout",
+		"properties",         "properties-file",
 	};
 	cdc_sink_conf_t *k = &x->c->sink;
 	int kafka = strcmp(k->type, "kafka") == 0;
@@ -1690,6 +1705,23 @@ static binlog_errcode_t check_sink(ctx_t *x)
 	    strchr(k->offsets_topic, '$'))
 		return fail(x, given(x, B_SINK, "offsets.topic"),
 			    "sink.offsets.topic: '%s' is not a topic name", k->offsets_topic);
+	for (size_t i = 0; i < k->properties.n; i++) {
+		const char *item = k->properties.v[i], *eq = strchr(item, '=');
+		char name[256];
+		size_t n = eq ? (size_t)(eq - item) : 0;
+		while (n && item[n - 1] == ' ')
+			n--;
+		if (!eq || !n || n >= sizeof(name))
+			return fail(x, given(x, B_SINK, "properties"),
+				    "sink.properties: '%s' is not NAME=VALUE", item);
+		memcpy(name, item, n);
+		name[n] = 0;
+		eq++;
+		while (*eq == ' ')
+			eq++;
+		if (sink_kafka_check_property(name, eq, 1, msg, sizeof(msg)) != 0)
+			return fail(x, given(x, B_SINK, "properties"), "sink.properties: %s", msg);
+	}
 	if ((line = given(x, B_SINK, "transactional.id")) != 0 &&
 	    k->delivery != CDC_DELIVERY_EXACTLY_ONCE)
 		return fail(x, line,

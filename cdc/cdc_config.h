@@ -111,6 +111,8 @@ typedef struct cdc_sink_conf {
 	uint64_t max_inflight_bytes; /* their bytes */
 	uint64_t max_record_size;    /* message.max.bytes */
 	uint64_t request_timeout_ms;
+	cdc_list_t properties; /* librdkafka properties, NAME=VALUE */
+	char *properties_file;
 } cdc_sink_conf_t;
 
 typedef struct cdc_route_conf {

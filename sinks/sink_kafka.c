@@ -12,7 +12,9 @@
  */
 #include "sink_kafka.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -687,6 +689,127 @@ static const sink_ops_t kafka_txn_ops = {
 	.recover = kafka_recover,
 };
 
+/* Properties whose value sluice's guarantees depend on. */
+static const char *const owned_props[] = {
+	"bootstrap.servers",
+	"metadata.broker.list",
+	"enable.idempotence",
+	"transactional.id",
+	"transaction.timeout.ms",
+	"message.timeout.ms",
+	"delivery.timeout.ms",
+	"acks",
+	"request.required.acks",
+	"enable.gapless.guarantee",
+	"max.in.flight",
+	"max.in.flight.requests.per.connection",
+	"message.max.bytes",
+	"queue.buffering.max.messages",
+	"queue.buffering.max.kbytes",
+	"partitioner",
+	NULL,
+};
+
+int sink_kafka_check_property(const char *name, const char *value, int inline_, char *msg,
+			      size_t cap)
+{
+	rd_kafka_conf_t *c;
+	char es[256];
+	int rc = 0;
+
+	for (const char *const *o = owned_props; *o; o++)
+		if (strcmp(name, *o) == 0) {
+			snprintf(msg, cap,
+				 "%s is set by sluice (its delivery guarantees depend on it); "
+				 "see the sink settings in docs/CONFIGURATION.md",
+				 name);
+			return -1;
+		}
+	if (inline_ && (strstr(name, "password") || strstr(name, "secret"))) {
+		snprintf(msg, cap,
+			 "%s holds a secret: give it in sink.properties-file (a file readable by "
+			 "sluice alone), not in the configuration",
+			 name);
+		return -1;
+	}
+	c = rd_kafka_conf_new();
+	if (rd_kafka_conf_set(c, name, value, es, sizeof(es)) != RD_KAFKA_CONF_OK) {
+		snprintf(msg, cap, "%s", es);
+		rc = -1;
+	}
+	rd_kafka_conf_destroy(c);
+	return rc;
+}
+
+/* Apply NAME=VALUE; 0 or -1 with *err naming `where`. */
+static int set_prop(rd_kafka_conf_t *c, const char *item, const char *where, binlog_err_t *err)
+{
+	char name[256], msg[512], es[256];
+	const char *eq = strchr(item, '=');
+	size_t n = eq ? (size_t)(eq - item) : 0;
+
+	while (n && (item[n - 1] == ' ' || item[n - 1] == '\t'))
+		n--;
+	if (!eq || n == 0 || n >= sizeof(name)) {
+		binlog_err_set(err, BINLOG_E_USAGE, "%s: '%s' is not NAME=VALUE", where, item);
+		return -1;
+	}
+	memcpy(name, item, n);
+	name[n] = 0;
+	eq++;
+	while (*eq == ' ' || *eq == '\t')
+		eq++;
+	if (sink_kafka_check_property(name, eq, 0, msg, sizeof(msg)) != 0) {
+		binlog_err_set(err, BINLOG_E_USAGE, "%s: %s", where, msg);
+		return -1;
+	}
+	if (rd_kafka_conf_set(c, name, eq, es, sizeof(es)) != RD_KAFKA_CONF_OK) {
+		binlog_err_set(err, BINLOG_E_USAGE, "%s: %s", where, es);
+		return -1;
+	}
+	return 0;
+}
+
+/* A properties file: NAME=VALUE lines, blank lines and # comments. */
+static int set_props_file(rd_kafka_conf_t *c, const char *path, binlog_err_t *err)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096], where[PATH_MAX + 32];
+	unsigned no = 0;
+	int rc = 0;
+
+	if (!f) {
+		binlog_err_set(err, BINLOG_E_LOCAL_IO, "sink.properties-file %s: %s", path,
+			       strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && fgets(line, sizeof(line), f)) {
+		char *p = line, *e;
+		no++;
+		snprintf(where, sizeof(where), "%s:%u", path, no);
+		if (!strchr(line, '\n') && !feof(f)) {
+			binlog_err_set(err, BINLOG_E_USAGE, "%s: line longer than %zu bytes", where,
+				       sizeof(line) - 2);
+			rc = -1;
+			break;
+		}
+		while (*p == ' ' || *p == '\t')
+			p++;
+		e = p + strlen(p);
+		while (e > p && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+			*--e = 0;
+		if (!*p || *p == '#')
+			continue;
+		rc = set_prop(c, p, where, err);
+	}
+	if (rc == 0 && ferror(f)) {
+		binlog_err_set(err, BINLOG_E_LOCAL_IO, "sink.properties-file %s: read error", path);
+		rc = -1;
+	}
+	fclose(f);
+	return rc;
+}
+
 static int set(rd_kafka_conf_t *c, const char *key, const char *val, binlog_err_t *err)
 {
 	char es[256];
@@ -753,6 +876,11 @@ sink_t *sink_kafka_new(const sink_kafka_opts_t *o, binlog_err_t *err)
 		/* 0: retried until acknowledged */
 		goto fail;
 	}
+	for (size_t i = 0; i < o->nprops; i++)
+		if (set_prop(c, o->props[i], "sink.properties", err) != 0)
+			goto fail;
+	if (o->props_file && set_props_file(c, o->props_file, err) != 0)
+		goto fail;
 	k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, es, sizeof(es));
 	c = NULL; /* the handle owns it now, or it was freed */
 	if (!k->rk) {

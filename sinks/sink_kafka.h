@@ -43,6 +43,11 @@ typedef struct sink_kafka_opts {
 	const char *transactional_id; /* NULL: at-least-once */
 	const char *offsets_topic;
 	const char *offsets_key; /* the pipeline's name */
+	/* librdkafka producer properties (NAME=VALUE) applied after sluice's
+	 * own, for security and tuning: inline ones, then a file's. */
+	char *const *props;
+	size_t nprops;
+	const char *props_file;
 	/* Set by a signal handler: blocking waits give up soon after. */
 	volatile sig_atomic_t *stop;
 } sink_kafka_opts_t;
@@ -51,6 +56,16 @@ typedef struct sink_kafka_opts {
  * earlier producer of the same id) before returning. NULL with *err set
  * on a bad setting or when the transactional id cannot be registered. */
 sink_t *sink_kafka_new(const sink_kafka_opts_t *o, binlog_err_t *err);
+
+/*
+ * Whether a producer property may be given: librdkafka knows it and takes
+ * the value, and it is not one sluice sets for its guarantees (idempotence,
+ * transactions, timeouts, bootstrap). With `inline` (the configuration
+ * file), properties holding secrets are refused too: they belong in the
+ * properties file. 0, or -1 with the reason in msg.
+ */
+int sink_kafka_check_property(const char *name, const char *value, int inline_, char *msg,
+			      size_t cap);
 
 /* Counters for progress lines and tests. */
 typedef struct sink_kafka_stats {

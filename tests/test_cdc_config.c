@@ -671,6 +671,21 @@ static void kafka_sink(void **state)
 	expect_err(KBASE "  topic: 'cdc.${db}.${tbl}'\n",
 		   "t.yaml:7: sink.topic: 'cdc.${db}.${tbl}': unknown ${tbl} at offset 10 (known: "
 		   "${db}, ${table}, ${source}, ${db.N}, ${table.N})");
+	load_ok(KBASE "  properties: security.protocol=plaintext, linger.ms = 3\n", &c);
+	assert_int_equal(c.sink.properties.n, 2);
+	assert_string_equal(c.sink.properties.v[1], "linger.ms = 3");
+	cdc_config_free(&c);
+	expect_err(KBASE "  properties: [enable.idempotence=false]\n",
+		   "t.yaml:7: sink.properties: enable.idempotence is set by sluice (its delivery "
+		   "guarantees depend on it); see the sink settings in docs/CONFIGURATION.md");
+	expect_err(KBASE "  properties: sasl.password=hunter2\n",
+		   "t.yaml:7: sink.properties: sasl.password holds a secret: give it in "
+		   "sink.properties-file (a file readable by sluice alone), not in the "
+		   "configuration");
+	expect_err(KBASE "  properties: no.such.thing=1\n",
+		   "t.yaml:7: sink.properties: No such configuration property: \"no.such.thing\"");
+	expect_err(KBASE "  properties: [linger.ms]\n",
+		   "t.yaml:7: sink.properties: 'linger.ms' is not NAME=VALUE");
 	expect_err(KBASE "  delivery: once\n",
 		   "t.yaml:7: sink.delivery: 'once' is not one of: at-least-once, exactly-once");
 }

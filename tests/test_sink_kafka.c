@@ -239,11 +239,66 @@ static void record_too_large(void **state)
 	cluster_down(&c);
 }
 
+/* Properties: a file's lines apply; a bad line names the file and line;
+ * a property sluice owns is refused there too. */
+static void properties(void **state)
+{
+	cluster_t c;
+	char path[] = "/tmp/sluice-props-XXXXXX";
+	char *inl[] = {"linger.ms=1"};
+	sink_kafka_opts_t o = {.compression = "none",
+			       .max_inflight = 100,
+			       .max_inflight_bytes = 1 << 20,
+			       .request_timeout_ms = 5000,
+			       .props = inl,
+			       .nprops = 1};
+	binlog_err_t err = {0};
+	sink_t *s;
+	FILE *f;
+	int fd;
+
+	(void)state;
+	cluster_up(&c, "p", 1);
+	o.bootstrap = c.bootstrap;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	fputs("# client settings\n\nclient.id = sluice-test\nsocket.keepalive.enable=true\n", f);
+	fclose(f);
+	o.props_file = path;
+	s = sink_kafka_new(&o, &err);
+	if (!s)
+		fail_msg("%s", err.msg);
+	put(s, "p", 1);
+	wait_durable(s, 1);
+	sink_close(s);
+
+	f = fopen(path, "w");
+	fputs("client.id=x\nsocket.keepalive.enable=perhaps\n", f);
+	fclose(f);
+	assert_null(sink_kafka_new(&o, &err));
+	assert_int_equal(err.code, BINLOG_E_USAGE);
+	assert_non_null(strstr(err.msg, ":2: "));
+	assert_non_null(strstr(err.msg, path));
+
+	f = fopen(path, "w");
+	fputs("enable.idempotence=false\n", f);
+	fclose(f);
+	assert_null(sink_kafka_new(&o, &err));
+	assert_non_null(strstr(err.msg, ":1: enable.idempotence is set by sluice"));
+	unlink(path);
+	o.props_file = "/nonexistent/sluice.properties";
+	assert_null(sink_kafka_new(&o, &err));
+	assert_int_equal(err.code, BINLOG_E_LOCAL_IO);
+	cluster_down(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(acked_means_stored),
 		cmocka_unit_test(record_too_large),
+		cmocka_unit_test(properties),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
