@@ -513,13 +513,27 @@ static size_t json_number(const uint8_t *s, size_t n, size_t i)
 	return i;
 }
 
+/* Appends to the copy, when there is one. */
+static void out_put(binlog_buf_t *b, const uint8_t *p, size_t n)
+{
+	if (b)
+		binlog_buf_put(b, p, n);
+}
+
+static void out_putc(binlog_buf_t *b, uint8_t c)
+{
+	if (b)
+		binlog_buf_putc(b, c);
+}
+
 /*
  * Copy the JSON text s[0..n) to b without its insignificant whitespace,
  * checking it against RFC 8259 as it goes (strictly: one value, no
  * trailing commas, no comments, no NaN, valid UTF-8, paired surrogates,
  * at most JSON_DEPTH_MAX levels). Returns 1, or 0 when it is not JSON; b
  * then holds part of a copy, which the caller drops. Dropping whitespace
- * also keeps a record on one line whatever the document's layout.
+ * also keeps a record on one line whatever the document's layout. With b
+ * NULL, only checks.
  */
 static int json_minify(binlog_buf_t *b, const uint8_t *s, size_t n)
 {
@@ -538,11 +552,11 @@ static int json_minify(binlog_buf_t *b, const uint8_t *s, size_t n)
 			if (i >= n)
 				return 0;
 			if (s[i] == ',') {
-				binlog_buf_putc(b, ',');
+				out_putc(b, ',');
 				i++;
 				st = stack[depth - 1] == '{' ? ST_KEY : ST_VALUE;
 			} else if (s[i] == (stack[depth - 1] == '{' ? '}' : ']')) {
-				binlog_buf_putc(b, s[i]);
+				out_putc(b, s[i]);
 				i++;
 				depth--;
 			} else {
@@ -554,7 +568,7 @@ static int json_minify(binlog_buf_t *b, const uint8_t *s, size_t n)
 			return 0;
 		if (st == ST_ARRAY_FIRST || st == ST_OBJECT_FIRST) {
 			if (s[i] == (st == ST_OBJECT_FIRST ? '}' : ']')) {
-				binlog_buf_putc(b, s[i]);
+				out_putc(b, s[i]);
 				i++;
 				depth--;
 				st = ST_AFTER;
@@ -565,13 +579,13 @@ static int json_minify(binlog_buf_t *b, const uint8_t *s, size_t n)
 		if (st == ST_KEY) {
 			if (s[i] != '"' || !(j = json_string(s, n, i)))
 				return 0;
-			binlog_buf_put(b, s + i, j - i);
+			out_put(b, s + i, j - i);
 			i = j;
 			while (i < n && json_ws(s[i]))
 				i++;
 			if (i >= n || s[i] != ':')
 				return 0;
-			binlog_buf_putc(b, ':');
+			out_putc(b, ':');
 			i++;
 			st = ST_VALUE;
 			continue;
@@ -583,7 +597,7 @@ static int json_minify(binlog_buf_t *b, const uint8_t *s, size_t n)
 			if (depth == JSON_DEPTH_MAX)
 				return 0;
 			stack[depth++] = s[i];
-			binlog_buf_putc(b, s[i]);
+			out_putc(b, s[i]);
 			st = s[i] == '{' ? ST_OBJECT_FIRST : ST_ARRAY_FIRST;
 			i++;
 			continue;
@@ -605,10 +619,15 @@ static int json_minify(binlog_buf_t *b, const uint8_t *s, size_t n)
 		}
 		if (!j)
 			return 0;
-		binlog_buf_put(b, s + i, j - i);
+		out_put(b, s + i, j - i);
 		i = j;
 		st = ST_AFTER;
 	}
+}
+
+int cdc_json_valid(const uint8_t *s, size_t n)
+{
+	return json_minify(NULL, s, n);
 }
 
 /* Widen a value read as signed to the unsigned type the catalog says the

@@ -77,6 +77,14 @@ binlog_errcode_t cdc_writer_image(cdc_writer_t *w, binlog_buf_t *out, const sche
 				  binlog_err_t *err);
 
 /*
+ * Is s[0..n) one JSON text, by RFC 8259 strictly: valid UTF-8, no trailing
+ * commas or comments, paired surrogate escapes, numbers of any size, at
+ * most 512 levels deep (no recursion: safe on hostile input)? 1 or 0. The
+ * check the record writer applies to JSON columns it minifies.
+ */
+int cdc_json_valid(const uint8_t *s, size_t n);
+
+/*
  * Kafka record keys: ["db","table",v1,v2..], the physical table and the
  * values of its primary key in key order, as changelog-json writes them;
  * ["db","table"] for a table without one (its changes then share a

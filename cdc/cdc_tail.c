@@ -40,6 +40,7 @@
 #include "binlog_err.h"
 #include "binlog_jsonw.h"
 #include "cdc_log.h"
+#include "cdc_record.h"
 
 /* How long a poll waits when there is nothing to flush: also how soon a
  * signal or the end of --idle-exit is noticed. */
@@ -58,196 +59,13 @@
 /* Kafka's own limit on a topic name. */
 #define TOPIC_NAME_MAX 249
 
-/* ------------------------------------------------------------------ */
-/* The JSON validator                                                 */
-/* ------------------------------------------------------------------ */
-
-/*
- * Each scanner takes the index of the first byte of its token and returns
- * the index past it, or 0 when the token is malformed. 0 is never a valid
- * result because every token follows at least the opening '{' or '['.
- */
-
-static size_t json_ws(const uint8_t *s, size_t n, size_t i)
-{
-	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
-		i++;
-	return i;
-}
-
-static int json_hex(uint8_t c)
-{
-	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
-}
-
-static int json_digit(uint8_t c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* A string from its opening quote. Bytes above 0x7f are left for one
- * UTF-8 check of the whole text at the end; *high records that one is
- * needed. */
-static size_t json_string(const uint8_t *s, size_t n, size_t i, int *high)
-{
-	for (i++; i < n; i++) {
-		uint8_t c = s[i];
-
-		if (c == '"')
-			return i + 1;
-		if (c < 0x20)
-			return 0;
-		if (c >= 0x80) {
-			*high = 1;
-		} else if (c == '\\') {
-			if (++i >= n)
-				return 0;
-			switch (s[i]) {
-			case '"':
-			case '\\':
-			case '/':
-			case 'b':
-			case 'f':
-			case 'n':
-			case 'r':
-			case 't':
-				break;
-			case 'u':
-				if (n - i < 5 || !json_hex(s[i + 1]) || !json_hex(s[i + 2]) ||
-				    !json_hex(s[i + 3]) || !json_hex(s[i + 4]))
-					return 0;
-				i += 4;
-				break;
-			default:
-				return 0;
-			}
-		}
-	}
-	return 0;
-}
-
-/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, of any length. */
-static size_t json_number(const uint8_t *s, size_t n, size_t i)
-{
-	size_t start;
-
-	if (i < n && s[i] == '-')
-		i++;
-	if (i >= n || !json_digit(s[i]))
-		return 0;
-	if (s[i++] != '0')
-		while (i < n && json_digit(s[i]))
-			i++;
-	if (i < n && s[i] == '.') {
-		start = ++i;
-		while (i < n && json_digit(s[i]))
-			i++;
-		if (i == start)
-			return 0;
-	}
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		i++;
-		if (i < n && (s[i] == '+' || s[i] == '-'))
-			i++;
-		start = i;
-		while (i < n && json_digit(s[i]))
-			i++;
-		if (i == start)
-			return 0;
-	}
-	return i;
-}
-
-static size_t json_literal(const uint8_t *s, size_t n, size_t i, const char *lit, size_t len)
-{
-	if (n - i < len || memcmp(s + i, lit, len) != 0)
-		return 0;
-	return i + len;
-}
-
-/* A member name and its colon, whitespace before either allowed. */
-static size_t json_key(const uint8_t *s, size_t n, size_t i, int *high)
-{
-	i = json_ws(s, n, i);
-	if (i >= n || s[i] != '"')
-		return 0;
-	i = json_string(s, n, i, high);
-	if (!i)
-		return 0;
-	i = json_ws(s, n, i);
-	if (i >= n || s[i] != ':')
-		return 0;
-	return i + 1;
-}
-
 int cdc_tail_json_container(const uint8_t *s, size_t n)
 {
-	/* What each open container is: 1 object, 0 array. An explicit stack
-	 * instead of recursion, so depth costs bytes, not C stack frames. */
-	uint8_t open[CDC_TAIL_JSON_MAX_DEPTH];
-	size_t i = json_ws(s, n, 0), d = 0;
-	int high = 0;
+	size_t i = 0;
 
-	if (i >= n || (s[i] != '{' && s[i] != '['))
-		return 0;
-	for (;;) {
-		/* s[i..] starts a value, after optional whitespace. */
-		i = json_ws(s, n, i);
-		if (i >= n)
-			return 0;
-		switch (s[i]) {
-		case '{':
-		case '[':
-			if (d == CDC_TAIL_JSON_MAX_DEPTH)
-				return 0;
-			open[d++] = s[i] == '{';
-			i = json_ws(s, n, i + 1);
-			if (i < n && s[i] == (open[d - 1] ? '}' : ']')) {
-				i++;
-				d--;
-				break; /* an empty container is a complete value */
-			}
-			if (open[d - 1] && !(i = json_key(s, n, i, &high)))
-				return 0;
-			continue; /* to its first element */
-		case '"':
-			i = json_string(s, n, i, &high);
-			break;
-		case 't':
-			i = json_literal(s, n, i, "true", 4);
-			break;
-		case 'f':
-			i = json_literal(s, n, i, "false", 5);
-			break;
-		case 'n':
-			i = json_literal(s, n, i, "null", 4);
-			break;
-		default:
-			i = json_number(s, n, i);
-			break;
-		}
-		if (!i)
-			return 0;
-		/* After a value: close containers, or a comma to the next. */
-		for (;;) {
-			i = json_ws(s, n, i);
-			if (d == 0)
-				return i == n && (!high || binlog_utf8_valid(s, n));
-			if (i >= n)
-				return 0;
-			if (s[i] == (open[d - 1] ? '}' : ']')) {
-				i++;
-				d--;
-				continue;
-			}
-			if (s[i] != ',')
-				return 0;
-			i++;
-			if (open[d - 1] && !(i = json_key(s, n, i, &high)))
-				return 0;
-			break;
-		}
-	}
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+		i++;
+	return i < n && (s[i] == '{' || s[i] == '[') && cdc_json_valid(s, n);
 }
 
 /* ------------------------------------------------------------------ */

@@ -19,10 +19,6 @@
 
 #include "binlog_buf.h"
 
-/* Deepest nesting of a value that is still embedded as JSON; a deeper one
- * is printed as a string. Bounds the validator's stack. */
-#define CDC_TAIL_JSON_MAX_DEPTH 512
-
 /*
  * Append the JSON line of one consumed record, '\n' included, to out:
  *   - key: the bytes as a JSON string, null when the record has none;
@@ -38,12 +34,10 @@
 void cdc_tail_format(binlog_buf_t *out, const rd_kafka_message_t *m);
 
 /*
- * 1 when s[0..n) is one well-formed UTF-8 JSON text (RFC 8259; whitespace
- * around it allowed) whose value is an object or an array nested at most
- * CDC_TAIL_JSON_MAX_DEPTH deep, else 0. Numbers of any size are accepted
- * (a changelog record carries unsigned 64-bit ones), which is why this is
- * not jansson's parser. No allocation, no recursion: safe on hostile
- * input. Any thread.
+ * 1 when s[0..n) is a JSON object or array (whitespace around it allowed)
+ * that cdc_json_valid (cdc_record.h) accepts, else 0: the record writer's
+ * own strict check, numbers of any size included (a changelog record
+ * carries unsigned 64-bit ones), no allocation, no recursion. Any thread.
  */
 int cdc_tail_json_container(const uint8_t *s, size_t n);
 
