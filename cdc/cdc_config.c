@@ -1706,20 +1706,10 @@ static binlog_errcode_t check_sink(ctx_t *x)
 		return fail(x, given(x, B_SINK, "offsets.topic"),
 			    "sink.offsets.topic: '%s' is not a topic name", k->offsets_topic);
 	for (size_t i = 0; i < k->properties.n; i++) {
-		const char *item = k->properties.v[i], *eq = strchr(item, '=');
 		char name[256];
-		size_t n = eq ? (size_t)(eq - item) : 0;
-		while (n && item[n - 1] == ' ')
-			n--;
-		if (!eq || !n || n >= sizeof(name))
-			return fail(x, given(x, B_SINK, "properties"),
-				    "sink.properties: '%s' is not NAME=VALUE", item);
-		memcpy(name, item, n);
-		name[n] = 0;
-		eq++;
-		while (*eq == ' ')
-			eq++;
-		if (sink_kafka_check_property(name, eq, 1, msg, sizeof(msg)) != 0)
+		const char *value;
+		if (sink_kafka_check_property(k->properties.v[i], 1, name, sizeof(name), &value,
+					      msg, sizeof(msg)) != 0)
 			return fail(x, given(x, B_SINK, "properties"), "sink.properties: %s", msg);
 	}
 	if ((line = given(x, B_SINK, "transactional.id")) != 0 &&

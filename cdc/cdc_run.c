@@ -458,9 +458,9 @@ static binlog_errcode_t checkpoint(run_t *r, binlog_err_t *err)
 	return checkpoint_ex(r, 0, err);
 }
 
-static int checkpoint_due(const run_t *r)
+static int checkpoint_due(const run_t *r, int64_t now)
 {
-	return mono_ms() - r->c_ms >= (int64_t)r->cfg.pipeline.checkpoint_interval_ms;
+	return now - r->c_ms >= (int64_t)r->cfg.pipeline.checkpoint_interval_ms;
 }
 
 static int checkpoint_dirty(const run_t *r)
@@ -983,7 +983,7 @@ static binlog_errcode_t tick(run_t *r, int idle, binlog_err_t *err)
 	int64_t now = mono_ms();
 
 	r->st.now_ms = now;
-	if (r->at_boundary && checkpoint_due(r) && (!idle || checkpoint_dirty(r))) {
+	if (r->at_boundary && checkpoint_due(r, now) && (!idle || checkpoint_dirty(r))) {
 		if (checkpoint(r, err) != BINLOG_OK)
 			return err->code;
 	} else if (r->npending && (idle || now - r->pending_ms >= PENDING_POLL_MS)) {

@@ -130,7 +130,6 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 		k->acked++;
 		bit_flip(k, k->acked);
 	}
-	k->st.acked = k->acked;
 }
 
 static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
@@ -399,13 +398,10 @@ static binlog_errcode_t produce(kafka_t *k, const sink_record_t *r, int32_t part
 static binlog_errcode_t kafka_write(sink_t *s, const sink_record_t *r, binlog_err_t *err)
 {
 	kafka_t *k = (kafka_t *)s;
-	binlog_errcode_t rc;
 
 	if (!r->topic)
 		return binlog_err_set(err, BINLOG_E_USAGE, "kafka: a record without a topic");
-	rc = produce(k, r, RD_KAFKA_PARTITION_UA, k->written + 1, err);
-	k->st.written = k->written;
-	return rc;
+	return produce(k, r, RD_KAFKA_PARTITION_UA, k->written + 1, err);
 }
 
 static binlog_errcode_t kafka_heartbeat(sink_t *s, const sink_record_t *r, binlog_err_t *err)
@@ -428,7 +424,6 @@ static binlog_errcode_t kafka_heartbeat(sink_t *s, const sink_record_t *r, binlo
 			return err->code;
 		k->st.heartbeats++;
 	}
-	k->st.written = k->written;
 	return BINLOG_OK;
 }
 
@@ -521,7 +516,6 @@ static binlog_errcode_t kafka_commit(sink_t *s, const char *state, binlog_err_t 
 	/* Committed: every record of it is acknowledged. */
 	k->acked = k->written;
 	memset(k->bits, 0, (k->ring / 64) * sizeof(*k->bits));
-	k->st.acked = k->acked;
 	return BINLOG_OK;
 }
 
@@ -662,7 +656,11 @@ static void kafka_close(sink_t *s)
 
 void sink_kafka_stats(sink_t *s, sink_kafka_stats_t *out)
 {
-	*out = ((kafka_t *)s)->st;
+	const kafka_t *k = (const kafka_t *)s;
+
+	*out = k->st;
+	out->written = k->written;
+	out->acked = k->acked;
 }
 
 static const sink_ops_t kafka_ops = {
@@ -710,13 +708,26 @@ static const char *const owned_props[] = {
 	NULL,
 };
 
-int sink_kafka_check_property(const char *name, const char *value, int inline_, char *msg,
-			      size_t cap)
+int sink_kafka_check_property(const char *item, int inline_, char *name, size_t name_cap,
+			      const char **value, char *msg, size_t cap)
 {
 	rd_kafka_conf_t *c;
 	char es[256];
+	const char *eq = strchr(item, '=');
+	size_t n = eq ? (size_t)(eq - item) : 0;
 	int rc = 0;
 
+	while (n && (item[n - 1] == ' ' || item[n - 1] == '\t'))
+		n--;
+	if (!eq || n == 0 || n >= name_cap) {
+		snprintf(msg, cap, "'%s' is not NAME=VALUE", item);
+		return -1;
+	}
+	memcpy(name, item, n);
+	name[n] = 0;
+	for (eq++; *eq == ' ' || *eq == '\t'; eq++)
+		;
+	*value = eq;
 	for (const char *const *o = owned_props; *o; o++)
 		if (strcmp(name, *o) == 0) {
 			snprintf(msg, cap,
@@ -733,7 +744,7 @@ int sink_kafka_check_property(const char *name, const char *value, int inline_, 
 		return -1;
 	}
 	c = rd_kafka_conf_new();
-	if (rd_kafka_conf_set(c, name, value, es, sizeof(es)) != RD_KAFKA_CONF_OK) {
+	if (rd_kafka_conf_set(c, name, eq, es, sizeof(es)) != RD_KAFKA_CONF_OK) {
 		snprintf(msg, cap, "%s", es);
 		rc = -1;
 	}
@@ -745,25 +756,13 @@ int sink_kafka_check_property(const char *name, const char *value, int inline_, 
 static int set_prop(rd_kafka_conf_t *c, const char *item, const char *where, binlog_err_t *err)
 {
 	char name[256], msg[512], es[256];
-	const char *eq = strchr(item, '=');
-	size_t n = eq ? (size_t)(eq - item) : 0;
+	const char *value;
 
-	while (n && (item[n - 1] == ' ' || item[n - 1] == '\t'))
-		n--;
-	if (!eq || n == 0 || n >= sizeof(name)) {
-		binlog_err_set(err, BINLOG_E_USAGE, "%s: '%s' is not NAME=VALUE", where, item);
-		return -1;
-	}
-	memcpy(name, item, n);
-	name[n] = 0;
-	eq++;
-	while (*eq == ' ' || *eq == '\t')
-		eq++;
-	if (sink_kafka_check_property(name, eq, 0, msg, sizeof(msg)) != 0) {
+	if (sink_kafka_check_property(item, 0, name, sizeof(name), &value, msg, sizeof(msg)) != 0) {
 		binlog_err_set(err, BINLOG_E_USAGE, "%s: %s", where, msg);
 		return -1;
 	}
-	if (rd_kafka_conf_set(c, name, eq, es, sizeof(es)) != RD_KAFKA_CONF_OK) {
+	if (rd_kafka_conf_set(c, name, value, es, sizeof(es)) != RD_KAFKA_CONF_OK) {
 		binlog_err_set(err, BINLOG_E_USAGE, "%s: %s", where, es);
 		return -1;
 	}

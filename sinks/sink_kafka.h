@@ -58,14 +58,16 @@ typedef struct sink_kafka_opts {
 sink_t *sink_kafka_new(const sink_kafka_opts_t *o, binlog_err_t *err);
 
 /*
- * Whether a producer property may be given: librdkafka knows it and takes
- * the value, and it is not one sluice sets for its guarantees (idempotence,
- * transactions, timeouts, bootstrap). With `inline` (the configuration
- * file), properties holding secrets are refused too: they belong in the
- * properties file. 0, or -1 with the reason in msg.
+ * Whether a producer property, `item` being NAME=VALUE (blanks around the
+ * '=' allowed), may be given: librdkafka knows it and takes the value, and
+ * it is not one sluice sets for its guarantees (idempotence, transactions,
+ * timeouts, bootstrap). With `inline_` (the configuration file), properties
+ * holding secrets are refused too: they belong in the properties file.
+ * 0 with the name in name[0..name_cap) and *value pointing into item, or
+ * -1 with the reason in msg.
  */
-int sink_kafka_check_property(const char *name, const char *value, int inline_, char *msg,
-			      size_t cap);
+int sink_kafka_check_property(const char *item, int inline_, char *name, size_t name_cap,
+			      const char **value, char *msg, size_t cap);
 
 /* Counters for progress lines and tests. */
 typedef struct sink_kafka_stats {
