@@ -935,6 +935,167 @@ binlog_errcode_t cdc_writer_image(cdc_writer_t *w, binlog_buf_t *out, const sche
 }
 
 /* ------------------------------------------------------------------ */
+/* Snapshot rows                                                       */
+
+/* put_value, called: the snapshot writer is not worth a third inlined
+ * copy of it. */
+static OUT_OF_LINE binlog_errcode_t put_value_call(cdc_writer_t *w, const binlog_table_t *bt,
+						   const schema_column_t *sc, uint32_t ci,
+						   const binlog_value_t *v, int *flags,
+						   binlog_err_t *err)
+{
+	return put_value(w, bt, sc, ci, v, flags, err);
+}
+
+static int is_digit(uint8_t c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * A DECIMAL as the server prints it ("-001.50", ZEROFILL's leading zeros
+ * included) written as binlog_decimal_format writes the binary one: '-'
+ * unless the value is zero, the integer digits from the first non-zero one
+ * ("0" when none), the decimals as they are. 0, or -1 when s is not such
+ * text (nothing is written then).
+ */
+static int put_decimal_text(binlog_buf_t *b, const uint8_t *s, size_t n)
+{
+	size_t i = 0, ib, ie, fb = 0, fe = 0;
+	int neg = 0, nonzero = 0;
+
+	if (i < n && (s[i] == '-' || s[i] == '+'))
+		neg = s[i++] == '-';
+	for (ib = i; i < n && is_digit(s[i]); i++)
+		nonzero |= s[i] != '0';
+	ie = i;
+	if (i < n && s[i] == '.') {
+		for (fb = ++i; i < n && is_digit(s[i]); i++)
+			nonzero |= s[i] != '0';
+		fe = i;
+		if (fe == fb)
+			return -1;
+	}
+	if (i != n || ie == ib)
+		return -1;
+	while (ib + 1 < ie && s[ib] == '0')
+		ib++;
+	binlog_buf_putc(b, '"');
+	if (neg && nonzero)
+		binlog_buf_putc(b, '-');
+	binlog_buf_put(b, s + ib, ie - ib);
+	if (fe > fb) {
+		binlog_buf_putc(b, '.');
+		binlog_buf_put(b, s + fb, fe - fb);
+	}
+	binlog_buf_putc(b, '"');
+	return 0;
+}
+
+/* A value of one of the snapshot kinds (cdc_record.h, CDC_V_*). */
+static binlog_errcode_t put_text_value(cdc_writer_t *w, const schema_column_t *sc,
+				       const binlog_value_t *v, int *flags, binlog_err_t *err)
+{
+	binlog_buf_t *b = w->out;
+	size_t start = b->len;
+
+	switch (v->kind) {
+	case CDC_V_DECIMAL_TEXT:
+		if (put_decimal_text(b, v->s, v->n))
+			return binlog_err_set(err, BINLOG_E_BAD_VALUE, "DECIMAL text '%.*s'",
+					      (int)(v->n < 80 ? v->n : 80), (const char *)v->s);
+		return BINLOG_OK;
+	case CDC_V_LABEL_TEXT:
+		/* As put_label writes each label: the SET's ',' is the same
+		 * character in every charset the server has. */
+		put_text(w, sc->labels_cs ? sc->labels_cs : sc->cs, v->s, v->n);
+		return BINLOG_OK;
+	case CDC_V_JSON_TEXT:
+		if (json_minify(b, v->s, v->n)) {
+			if (wrote_null(b, start))
+				*flags |= JSON_NULL;
+			return BINLOG_OK;
+		}
+		b->len = start;
+		put_text(w, NULL, v->s, v->n);
+		return BINLOG_OK;
+	default:
+		return binlog_err_set(err, BINLOG_E_UNSUPPORTED, "value kind %u", v->kind);
+	}
+}
+
+binlog_errcode_t cdc_writer_values(cdc_writer_t *w, binlog_buf_t *out, const schema_table_t *st,
+				   const binlog_value_t *vals, uint64_t seq, uint64_t pos,
+				   size_t *seq_at, binlog_err_t *err)
+{
+	const binlog_table_t *bt = st->bt;
+	binlog_buf_t *b;
+	size_t start;
+	uint32_t nnull = 0;
+	uint8_t sep = '{';
+
+	if (!out) {
+		out = &w->rec;
+		binlog_buf_reset(out);
+	}
+	w->out = b = out;
+	start = b->len;
+	binlog_buf_lit(b, "{\"data\":");
+	for (uint32_t i = 0; i < st->ncols; i++) {
+		const schema_column_t *sc = &st->cols[i];
+		const binlog_value_t *v = &vals[i];
+		binlog_errcode_t rc;
+		int flags = 0, sp;
+
+		if ((sc->special & SCHEMA_SP_EXCLUDE) || v->kind == CDC_V_ABSENT)
+			continue;
+		binlog_buf_putc(b, sep);
+		binlog_buf_put(b, sc->key, sc->key_len);
+		sep = ',';
+		if (sc->special && (sp = put_special(w, bt, sc, i, v))) {
+			flags = sp - 1;
+			rc = BINLOG_OK;
+		} else if (v->kind >= CDC_V_DECIMAL_TEXT) {
+			rc = put_text_value(w, sc, v, &flags, err);
+		} else {
+			rc = put_value_call(w, bt, sc, i, v, &flags, err);
+		}
+		if (rc != BINLOG_OK) {
+			char m[BINLOG_ERR_MSG_MAX];
+			snprintf(m, sizeof(m), "%s", err ? err->msg : "");
+			b->len = start;
+			b->failed = 0;
+			return binlog_err_set(
+				err, rc, "table %s, column %u (%.*s), snapshot row: %s",
+				st->qualified, i + 1, (int)sc->key_len - 1, sc->key, m);
+		}
+		if ((flags & JSON_NULL) && note_json_null(w, bt, nnull, i))
+			nnull++;
+	}
+	if (sep == '{')
+		binlog_buf_putc(b, '{');
+	/* No "gtid": a snapshot reads no transaction. */
+	binlog_buf_lit(b, "},\"op\":\"+I\"");
+	binlog_jw_put(b, st->ident, st->ident_len);
+	if (seq_at)
+		*seq_at = b->len + sizeof(",\"seq\":") - 1;
+	put_seq(w, b, seq);
+	put_tail(w, b, pos);
+	if (nnull)
+		put_names(b, st, ",\"json_null\":[", w->jnull, nnull);
+	binlog_buf_lit(b, ",\"snapshot\":true}");
+	if (b->failed) {
+		b->len = start;
+		b->failed = 0;
+		return binlog_err_set(err, BINLOG_E_LIMIT,
+				      "table %s: record larger than the %zu-byte limit, or out of "
+				      "memory",
+				      st->qualified, b->max);
+	}
+	return BINLOG_OK;
+}
+
+/* ------------------------------------------------------------------ */
 /* Record keys                                                         */
 
 /* The end of the JSON value at s[i] (the writer's own output: valid). */

@@ -77,6 +77,52 @@ binlog_errcode_t cdc_writer_image(cdc_writer_t *w, binlog_buf_t *out, const sche
 				  binlog_err_t *err);
 
 /*
+ * Value kinds of snapshot rows (cdc_snaprow.h) that no binlog produces:
+ * what SELECT's text gives where the binlog's own form cannot be had from
+ * it, or only by converting text to binary and back. Only
+ * cdc_writer_values takes them (binlog_value_t.kind, beside the
+ * BINLOG_V_* kinds).
+ *
+ *   DECIMAL_TEXT  s: the DECIMAL as the server prints it ("-001.50" with
+ *                 ZEROFILL); written as the binlog's DECIMAL is: sign,
+ *                 integer digits without leading zeros, the scale's
+ *                 decimals, a negative zero as zero. Text to the binary
+ *                 format and back would only add a way to differ.
+ *   LABEL_TEXT    s: an ENUM's label or a SET's labels, comma-separated, as
+ *                 SELECT returns them, in the labels' charset. The binlog
+ *                 gives an index into its labels; a catalog cannot give
+ *                 every label exactly (information_schema is utf8mb3: a
+ *                 label with a 4-byte character reads as '?'), the row can.
+ *   JSON_TEXT     s: MySQL's JSON as SELECT prints it, embedded compacted.
+ *   ABSENT        a column no SELECT can read (MariaDB's DB_ROW_HASH_n):
+ *                 left out of "data", as a column an image does not hold.
+ */
+enum cdc_value_kind {
+	CDC_V_DECIMAL_TEXT = 100,
+	CDC_V_LABEL_TEXT,
+	CDC_V_JSON_TEXT,
+	CDC_V_ABSENT,
+};
+
+/*
+ * One snapshot row (cdc_snaprow.h: vals[i] for column i of st->bt) as a
+ * complete "+I" record appended to out, as cdc_writer_image appends one:
+ * the fields and order of an insert record ("data", "op", "db", "table",
+ * "pk", "seq", "ts_ms", "file", "pos", "json_null" when a JSON column
+ * holds null) and ,"snapshot":true before the closing brace. No "gtid",
+ * whatever cdc_writer_begin_txn was given (call it with a GTID of kind
+ * NONE and the time ts_ms is to say): a snapshot reads no transaction.
+ * *seq_at (may be NULL) gets the offset in out where the digits of the
+ * sequence start, so that the caller can put another sequence there.
+ * Column rules (left out, masked) and the catalog's types apply as for
+ * binlog rows (st->cols[i].special). Returns 0, or an error naming the
+ * table and column; out is then as it was before the call.
+ */
+binlog_errcode_t cdc_writer_values(cdc_writer_t *w, binlog_buf_t *out, const schema_table_t *st,
+				   const binlog_value_t *vals, uint64_t seq, uint64_t pos,
+				   size_t *seq_at, binlog_err_t *err);
+
+/*
  * Is s[0..n) one JSON text, by RFC 8259 strictly: valid UTF-8, no trailing
  * commas or comments, paired surrogate escapes, numbers of any size, at
  * most 512 levels deep (no recursion: safe on hostile input)? 1 or 0. The

@@ -530,12 +530,131 @@ static void test_inet6(void **state)
 	}
 }
 
+/*
+ * cdc_writer_values with the value kinds only snapshot rows have
+ * (cdc_record.h, CDC_V_*): DECIMAL text (ZEROFILL's zeros, a negative
+ * zero), MySQL's JSON as text (compacted, null, not JSON), ENUM/SET label
+ * text in the labels' charset, a column no SELECT reads (absent). The
+ * live comparison with the binlog is tests/test_live_snaprow.c; MySQL's
+ * JSON has no server here.
+ */
+static void test_snapshot_values(void **state)
+{
+	static const binlog_str_t labels[] = {{"caf\xe9", 4}, {"x", 1}};
+	static uint32_t pk[] = {0};
+	binlog_column_t cols[6];
+	binlog_table_t bt;
+	binlog_value_t v[6];
+	schema_table_t *st;
+	cdc_writer_t w;
+	binlog_buf_t out;
+	binlog_gtid_t none;
+	binlog_err_t err;
+	size_t seq_at = 0;
+	const char *names[] = {"id", "d", "j", "e", "h", "s"};
+
+	(void)state;
+	memset(cols, 0, sizeof(cols));
+	memset(&bt, 0, sizeof(bt));
+	memset(&none, 0, sizeof(none));
+	for (int i = 0; i < 6; i++) {
+		cols[i].name.p = names[i];
+		cols[i].name.len = (uint32_t)strlen(names[i]);
+	}
+	cols[0].type = BINLOG_TYPE_LONG;
+	cols[0].flags = BINLOG_COL_PK;
+	cols[1].type = BINLOG_TYPE_NEWDECIMAL;
+	cols[1].meta = 8 << 8 | 3;
+	cols[2].type = BINLOG_TYPE_JSON;
+	cols[2].meta = 4;
+	cols[3].type = BINLOG_TYPE_ENUM;
+	cols[3].labels = labels;
+	cols[3].nlabels = 2;
+	cols[3].labels_collation = 8; /* latin1_swedish_ci */
+	cols[4].type = BINLOG_TYPE_LONGLONG;
+	cols[5].type = BINLOG_TYPE_LONG;
+	bt.db.p = "db";
+	bt.db.len = 2;
+	bt.name.p = "t";
+	bt.name.len = 1;
+	bt.ncols = 6;
+	bt.cols = cols;
+	bt.npk = 1;
+	bt.pk = pk;
+	bt.njson = 1;
+	bt.has = BINLOG_HAS_NAMES | BINLOG_HAS_PK;
+	st = schema_table_get(&bt);
+	assert_non_null(st);
+	assert_int_equal(cdc_writer_init(&w, 0), BINLOG_OK);
+	cdc_writer_set_file(&w, "f");
+	cdc_writer_begin_txn(&w, &none, 1000);
+	binlog_buf_init(&out, 0);
+
+	memset(v, 0, sizeof(v));
+	v[0].kind = BINLOG_V_INT;
+	v[0].i = 7;
+	v[1].kind = CDC_V_DECIMAL_TEXT;
+	v[1].s = (const uint8_t *)"-0001.500";
+	v[1].n = 9;
+	v[2].kind = CDC_V_JSON_TEXT;
+	v[2].s = (const uint8_t *)"{ \"a\" : [1, 2.5e300] }";
+	v[2].n = strlen((const char *)v[2].s);
+	v[3].kind = CDC_V_LABEL_TEXT;
+	v[3].s = (const uint8_t *)"caf\xe9";
+	v[3].n = 4;
+	v[4].kind = CDC_V_ABSENT;
+	v[5].kind = BINLOG_V_NULL;
+	binlog_buf_lit(&out, "before;");
+	assert_int_equal(cdc_writer_values(&w, &out, st, v, 5, 9, &seq_at, &err), BINLOG_OK);
+	assert_string_equal(
+		tu_str(&out),
+		"before;{\"data\":{\"id\":7,\"d\":\"-1.500\",\"j\":{\"a\":[1,2.5e300]},"
+		"\"e\":\"café\",\"s\":null},\"op\":\"+I\",\"db\":\"db\",\"table\":\"t\","
+		"\"pk\":[\"id\"],\"seq\":5,\"ts_ms\":1000,\"file\":\"f\",\"pos\":9,"
+		"\"snapshot\":true}");
+	assert_int_equal(seq_at, strstr(tu_str(&out), "\"seq\":5") + 6 - tu_str(&out));
+
+	/* A negative zero is zero; the JSON document null is named; text
+	 * that is not JSON stays a string. */
+	v[1].s = (const uint8_t *)"-000.000";
+	v[1].n = 8;
+	v[2].s = (const uint8_t *)" null ";
+	v[2].n = 6;
+	binlog_buf_reset(&out);
+	assert_int_equal(cdc_writer_values(&w, &out, st, v, 6, 9, NULL, &err), BINLOG_OK);
+	if (!strstr(tu_str(&out), "\"d\":\"0.000\",\"j\":null,") ||
+	    !strstr(tu_str(&out), ",\"pos\":9,\"json_null\":[\"j\"],\"snapshot\":true}"))
+		fail_msg("%s", tu_str(&out));
+	v[2].s = (const uint8_t *)"not {json";
+	v[2].n = 9;
+	binlog_buf_reset(&out);
+	assert_int_equal(cdc_writer_values(&w, &out, st, v, 7, 9, NULL, &err), BINLOG_OK);
+	if (!strstr(tu_str(&out), "\"j\":\"not {json\","))
+		fail_msg("%s", tu_str(&out));
+
+	/* Text that is no DECIMAL: an error naming the column; out as it
+	 * was. */
+	v[1].s = (const uint8_t *)"1.2.3";
+	v[1].n = 5;
+	binlog_buf_reset(&out);
+	binlog_buf_lit(&out, "kept");
+	assert_int_equal(cdc_writer_values(&w, &out, st, v, 8, 9, NULL, &err), BINLOG_E_BAD_VALUE);
+	assert_string_equal(tu_str(&out), "kept");
+	if (!strstr(err.msg, "db.t, column 2 (\"d\")"))
+		fail_msg("%s", err.msg);
+
+	binlog_buf_free(&out);
+	cdc_writer_free(&w);
+	bt.user_free(bt.user);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_all_kinds),  cmocka_unit_test(test_exclude_edges),
-		cmocka_unit_test(test_json_valid), cmocka_unit_test(test_json_invalid),
-		cmocka_unit_test(test_json_depth), cmocka_unit_test(test_inet6),
+		cmocka_unit_test(test_all_kinds),       cmocka_unit_test(test_exclude_edges),
+		cmocka_unit_test(test_json_valid),      cmocka_unit_test(test_json_invalid),
+		cmocka_unit_test(test_json_depth),      cmocka_unit_test(test_inet6),
+		cmocka_unit_test(test_snapshot_values),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
