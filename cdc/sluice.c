@@ -7,6 +7,7 @@
 
 #include "cdc_config.h"
 #include "cdc_decode.h"
+#include "cdc_replay.h"
 #include "cdc_run.h"
 #include "cdc_source_cmd.h"
 #include "cdc_tail.h"
@@ -23,6 +24,7 @@ static void usage(FILE *out)
 	      "  run -c FILE      follow a source and write its changes to the sink\n"
 	      "  source ...       register sources: add, check, list, remove\n"
 	      "  config ...       check a configuration file, print the reference\n"
+	      "  replay -c FILE   archived binlog files through a pipeline, as run wrote them\n"
 	      "  decode FILE...   binlog files to changelog-json records on stdout\n"
 	      "  tail ...         print Kafka records as JSON lines (tests, debugging)\n"
 	      "  version          print the version\n"
@@ -41,6 +43,8 @@ int main(int argc, char **argv)
 		return cdc_decode_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "run") == 0)
 		return cdc_run_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "replay") == 0)
+		return cdc_replay_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "config") == 0)
 		return cdc_config_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "source") == 0)
