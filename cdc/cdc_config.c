@@ -133,6 +133,8 @@ static const struct enum_val startup_modes[] = {
 	{"latest-offset", CDC_STARTUP_LATEST},
 	{"specific-offset", CDC_STARTUP_SPECIFIC},
 	{"timestamp", CDC_STARTUP_TIMESTAMP},
+	{"initial", CDC_STARTUP_INITIAL},
+	{"when_needed", CDC_STARTUP_WHEN_NEEDED},
 	{NULL, 0},
 };
 
@@ -247,8 +249,28 @@ static const setting_t settings[] = {
 	{.block = B_SOURCE, .key = "scan.startup.mode", .type = T_ENUM, .def = "latest-offset",
 	 .vals = startup_modes, CF(source.startup_mode),
 	 .doc = "Where reading starts when the state directory holds no position yet: the "
-		"oldest binlog the server keeps, its current position, a given position, or a "
-		"point in time."},
+		"oldest binlog the server keeps, its current position, a given position, a "
+		"point in time; or `initial`: a snapshot of the captured tables (read while "
+		"the binlog is followed from the current position, docs/SNAPSHOT.md); "
+		"`when_needed`: `initial`, and when the stored position has been purged from "
+		"the server, a backfill snapshot of every captured table from the current "
+		"position instead of stopping."},
+	{.block = B_SOURCE, .key = "scan.snapshot.parallelism", .type = T_INT, .def = "4",
+	 .min = 1, .max = 64, CF(source.snapshot_readers),
+	 .doc = "Snapshot chunks read at once, each on a connection of its own."},
+	{.block = B_SOURCE, .key = "scan.snapshot.chunk.size", .type = T_INT, .def = "8192",
+	 .min = 1, .max = 100000000, CF(source.snapshot_chunk_rows),
+	 .doc = "Rows per snapshot chunk (a range of the primary key). Memory holds at most "
+		"2 x parallelism chunks."},
+	{.block = B_SOURCE, .key = "scan.snapshot.chunk.max-bytes", .type = T_SIZE,
+	 .def = "256MiB", .min = 1 << 20, .max = (uint64_t)1 << 40,
+	 CF(source.snapshot_chunk_bytes),
+	 .doc = "The most one chunk's records may take; a chunk over it stops the snapshot "
+		"with an error asking for a smaller chunk.size."},
+	{.block = B_SOURCE, .key = "scan.snapshot.window-keys", .type = T_INT,
+	 .def = "1000000", .min = 1, .max = 1000000000, CF(source.snapshot_window_keys),
+	 .doc = "Keys changed by the binlog while one chunk is read that are remembered; a "
+		"chunk whose table changes more in that time is read again."},
 	{.block = B_SOURCE, .key = "scan.startup.specific-offset.file", .type = T_STR,
 	 .allowed_doc = "binlog file name", CF(source.startup_file),
 	 .doc = "`specific-offset`: the binlog file to start in."},

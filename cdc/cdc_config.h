@@ -50,10 +50,14 @@ typedef struct cdc_list {
 } cdc_list_t;
 
 enum cdc_startup_mode {
-	CDC_STARTUP_LATEST = 0, /* latest-offset: from the server's current position */
-	CDC_STARTUP_EARLIEST,   /* earliest-offset: from the oldest binlog kept */
-	CDC_STARTUP_SPECIFIC,   /* specific-offset: a file and position, or a GTID set */
-	CDC_STARTUP_TIMESTAMP,  /* timestamp: the first transaction committed at or after */
+	CDC_STARTUP_LATEST = 0,  /* latest-offset: from the server's current position */
+	CDC_STARTUP_EARLIEST,    /* earliest-offset: from the oldest binlog kept */
+	CDC_STARTUP_SPECIFIC,    /* specific-offset: a file and position, or a GTID set */
+	CDC_STARTUP_TIMESTAMP,   /* timestamp: the first transaction committed at or after */
+	CDC_STARTUP_INITIAL,     /* initial: snapshot the tables, then follow from
+				  * where the snapshot started */
+	CDC_STARTUP_WHEN_NEEDED, /* when_needed: initial, and a snapshot again
+				  * when the stored position is purged */
 };
 
 enum cdc_catalog_mode {
@@ -84,6 +88,10 @@ typedef struct cdc_source_conf {
 	uint32_t connect_max_retries; /* 0: retry for ever */
 	uint64_t backoff_max_ms;
 	int catalog; /* enum cdc_catalog_mode */
+	uint32_t snapshot_readers;
+	uint64_t snapshot_chunk_rows;
+	uint64_t snapshot_chunk_bytes;
+	uint64_t snapshot_window_keys;
 } cdc_source_conf_t;
 
 enum cdc_delivery {

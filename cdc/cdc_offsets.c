@@ -34,6 +34,7 @@ void cdc_offsets_free(cdc_offsets_t *o)
 	free(o->file);
 	free(o->gtid);
 	free(o->emit_file);
+	free(o->snapshot);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -129,6 +130,12 @@ binlog_errcode_t cdc_offsets_parse(const char *path, const char *text, size_t le
 	}
 	if (get_u64(root, "updated_ms", &v) && v <= INT64_MAX)
 		o->updated_ms = (int64_t)v;
+	if ((ef = json_object_get(root, "snapshot"))) {
+		if (!json_is_object(ef) || !(o->snapshot = json_dumps(ef, JSON_COMPACT))) {
+			rc = bad(err, path, "snapshot is not an object");
+			goto out;
+		}
+	}
 	if (json_is_object(tot)) {
 		get_u64(tot, "transactions", &o->transactions);
 		get_u64(tot, "records", &o->records);
@@ -202,6 +209,14 @@ char *cdc_offsets_format(const cdc_offsets_t *o)
 					      o->emit_file ? o->emit_file : "", "pos",
 					      (json_int_t)o->emit_pos, "ts_ms",
 					      (json_int_t)o->emit_ts_ms));
+	if (o->snapshot) {
+		json_t *sn = json_loads(o->snapshot, 0, NULL);
+		if (!sn) {
+			json_decref(root);
+			return NULL;
+		}
+		json_object_set_new(root, "snapshot", sn);
+	}
 	json_object_set_new(root, "updated", json_string(when));
 	json_object_set_new(root, "updated_ms", json_integer((json_int_t)o->updated_ms));
 	json_object_set_new(root, "totals",

@@ -36,6 +36,7 @@ typedef struct cdc_offsets {
 	char *emit_file;
 	uint64_t emit_pos;
 	int64_t emit_ts_ms;
+	char *snapshot; /* cdc_snapshot_state: JSON text, or NULL */
 	int64_t updated_ms;
 	uint64_t transactions, records; /* totals since the pipeline started */
 } cdc_offsets_t;

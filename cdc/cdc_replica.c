@@ -400,6 +400,8 @@ binlog_errcode_t cdc_start_resolve(MYSQL *m, const cdc_server_t *srv, const cdc_
 	cdc_conn_addr(conn, addr, sizeof(addr));
 	switch (conf->startup_mode) {
 	case CDC_STARTUP_LATEST:
+	case CDC_STARTUP_INITIAL: /* the snapshot starts here too */
+	case CDC_STARTUP_WHEN_NEEDED:
 		return start_latest(m, addr, srv, out, err);
 	case CDC_STARTUP_EARLIEST:
 		if (list_binlogs(m, addr, srv, &l, err) != BINLOG_OK)

@@ -28,12 +28,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <dirent.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <mysql.h>
 
 #include "binlog_jsonw.h"
@@ -47,6 +50,7 @@
 #include "cdc_replica.h"
 #include "cdc_route.h"
 #include "cdc_schema_history.h"
+#include "cdc_snapshot.h"
 #include "cdc_stream.h"
 #include "schema.h"
 #include "schema_catalog.h"
@@ -62,6 +66,13 @@
 #define PENDING_MAX 16
 /* How often a waiting checkpoint looks at the acknowledgements. */
 #define PENDING_POLL_MS 20
+/* While a snapshot runs: how often read chunks are looked for when the
+ * stream is idle, requests looked for, progress logged and the status
+ * file written. */
+#define SNAP_POLL_MS     20
+#define REQUEST_SCAN_MS  1000
+#define SNAP_PROGRESS_MS 10000
+#define STATUS_EVERY_MS  2000
 
 /* Set by the signal handler; the socket is shut down so that a blocked
  * read returns at once. */
@@ -85,6 +96,8 @@ typedef struct run {
 	char state_path[PATH_MAX];
 	char lock_path[PATH_MAX];
 	char history_path[PATH_MAX];
+	char request_dir[PATH_MAX]; /* `sluice snapshot` requests */
+	char status_path[PATH_MAX];
 	cdc_schema_history_t *history;
 	int lock_fd;
 
@@ -95,14 +108,25 @@ typedef struct run {
 	/* Checkpoints taken, oldest first, each stored once the sink has
 	 * acknowledged the records before it (sink.h: durable). */
 	struct pending {
-		cdc_offsets_t o; /* owns file and gtid */
+		cdc_offsets_t o; /* owns file, gtid and snapshot */
 		uint64_t written;
+		char *finished; /* request files to remove once it is stored */
 	} pending[PENDING_MAX];
 	int npending;
 	int64_t pending_ms;   /* when they were last looked at */
 	int64_t beat_scan_ms; /* the last heartbeat scan */
 	uint64_t heartbeats;
 	int commit_beats; /* transactional sink: heartbeats wait for a commit */
+
+	/* Snapshots: the tables being read, what a checkpoint must store
+	 * that records do not show, finished requests whose files go when a
+	 * checkpoint is stored (and, meanwhile, are not taken again). */
+	cdc_snapshot_t *snap;
+	int snap_dirty;
+	binlog_buf_t req_done;
+	char *req_carry;
+	int64_t req_scan_ms, snap_log_ms, status_ms, snap_tick_ms;
+	int row_image_checked;
 
 	cdc_filter_t *filter;
 	MYSQL *catalog_conn;
@@ -125,6 +149,12 @@ typedef struct run {
 	uint64_t b_seq;    /* the last sequence before it */
 	uint64_t next_off; /* file offset of the next event */
 	int at_boundary;
+	/* The furthest boundary known to be behind the stream: a stream that
+	 * resumes by GTID is first sent the start of an older file (the
+	 * transactions the state holds are skipped), yet has everything up
+	 * to where it resumed. Snapshot chunks are emitted against it. */
+	uint64_t reached_file, reached_pos;
+	int skipping; /* connected by GTID, no transaction read yet */
 
 	/* the last checkpoint */
 	char c_file[256];
@@ -186,7 +216,11 @@ static binlog_errcode_t open_state(run_t *r, binlog_err_t *err)
 	    snprintf(r->lock_path, sizeof(r->lock_path), "%s/%s.lock", dir, name) >=
 		    (int)sizeof(r->lock_path) ||
 	    snprintf(r->history_path, sizeof(r->history_path), "%s/%s.schema.jsonl", dir, name) >=
-		    (int)sizeof(r->history_path))
+		    (int)sizeof(r->history_path) ||
+	    snprintf(r->request_dir, sizeof(r->request_dir), "%s/%s.requests", dir, name) >=
+		    (int)sizeof(r->request_dir) ||
+	    snprintf(r->status_path, sizeof(r->status_path), "%s/%s.status.json", dir, name) >=
+		    (int)sizeof(r->status_path))
 		return binlog_err_set(err, BINLOG_E_USAGE, "pipeline.state-dir: path too long");
 	/* One process per pipeline: two would write the same sink and race
 	 * on the checkpoint. The lock goes with the process, however it
@@ -325,11 +359,50 @@ static binlog_errcode_t stored(run_t *r, const cdc_offsets_t *o, binlog_err_t *e
 	return BINLOG_OK;
 }
 
+/* The requests a stored checkpoint finished: their files go. */
+static void requests_done(run_t *r, const char *finished)
+{
+	char path[PATH_MAX * 2];
+
+	for (const char *p = finished; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		snprintf(path, sizeof(path), "%s/%.*s", r->request_dir, (int)n, p);
+		if (unlink(path) != 0 && errno != ENOENT)
+			cdc_log_warn("%s: %s", path, strerror(errno));
+		p += n + (nl != NULL);
+	}
+}
+
+/* A checkpoint holding `finished` will not be stored: the next one
+ * takes them over. */
+static void carry_finished(run_t *r, char *finished)
+{
+	size_t a, b;
+	char *m;
+
+	if (!finished)
+		return;
+	if (!r->req_carry) {
+		r->req_carry = finished;
+		return;
+	}
+	a = strlen(r->req_carry);
+	b = strlen(finished);
+	if ((m = realloc(r->req_carry, a + b + 1)) != NULL) {
+		memcpy(m + a, finished, b + 1);
+		r->req_carry = m;
+	}
+	free(finished);
+}
+
 static void pending_drop(run_t *r, int n)
 {
 	for (int i = 0; i < n; i++) {
 		free(r->pending[i].o.file);
 		free(r->pending[i].o.gtid);
+		free(r->pending[i].o.snapshot);
+		free(r->pending[i].finished);
 	}
 	memmove(r->pending, r->pending + n, (size_t)(r->npending - n) * sizeof(r->pending[0]));
 	r->npending -= n;
@@ -359,6 +432,8 @@ static binlog_errcode_t store_durable(run_t *r, binlog_err_t *err)
 	if (cdc_offsets_save(r->state_path, &r->pending[k].o, err) != BINLOG_OK ||
 	    stored(r, &r->pending[k].o, err) != BINLOG_OK)
 		return err->code;
+	for (int i = 0; i <= k; i++)
+		requests_done(r, r->pending[i].finished);
 	pending_drop(r, k + 1);
 	return BINLOG_OK;
 }
@@ -371,7 +446,8 @@ static binlog_errcode_t store_durable(run_t *r, binlog_err_t *err)
  */
 static binlog_errcode_t checkpoint_ex(run_t *r, int wait, binlog_err_t *err)
 {
-	cdc_offsets_t o;
+	char *finished = NULL;
+	cdc_offsets_t o = {0};
 	binlog_buf_t g;
 	binlog_errcode_t rc = BINLOG_OK;
 	const sink_ops_t *ops = r->sink->ops;
@@ -383,7 +459,8 @@ static binlog_errcode_t checkpoint_ex(run_t *r, int wait, binlog_err_t *err)
 	if (r->st.emit_from.active)
 		goto waiting;
 	if (strcmp(r->c_file, r->b_file) == 0 && r->c_pos == r->b_pos &&
-	    r->c_seq == r->st.seq.last && r->c_records == r->st.stats.records && !r->commit_beats)
+	    r->c_seq == r->st.seq.last && r->c_records == r->st.stats.records && !r->commit_beats &&
+	    !r->snap_dirty)
 		goto waiting;
 	if (!ops->durable && (rc = sink_flush(r->sink, err)) != BINLOG_OK) {
 		binlog_err_prefix(err, "sink");
@@ -402,6 +479,19 @@ static binlog_errcode_t checkpoint_ex(run_t *r, int wait, binlog_err_t *err)
 	o.gtid = (char *)g.data;
 	o.seq_last = r->st.seq.last;
 	o.sink_offset = r->b_sink;
+	if (r->snap) {
+		char *more = NULL;
+		if (!(o.snapshot = cdc_snapshot_state(r->snap, &more))) {
+			binlog_buf_free(&g);
+			return binlog_err_set(err, BINLOG_E_NOMEM, NULL);
+		}
+		if (more) { /* not to be taken again before their files go */
+			binlog_buf_puts(&r->req_done, more);
+		}
+		carry_finished(r, more);
+		finished = r->req_carry;
+		r->req_carry = NULL;
+	}
 	if (ops->commit) {
 		char *text = cdc_offsets_format(&o);
 		if (!text)
@@ -417,26 +507,42 @@ static binlog_errcode_t checkpoint_ex(run_t *r, int wait, binlog_err_t *err)
 			p = &r->pending[--r->npending];
 			free(p->o.file);
 			free(p->o.gtid);
+			free(p->o.snapshot);
+			carry_finished(r, p->finished);
+			/* ... and its finished requests go with this one */
+			carry_finished(r, finished);
+			finished = r->req_carry;
+			r->req_carry = NULL;
 		}
 		p = &r->pending[r->npending];
 		p->o = o;
 		p->o.file = strdup(o.file);
 		p->o.gtid = (char *)g.data; /* handed over */
 		g.data = NULL;
+		o.snapshot = NULL; /* handed over */
+		p->finished = finished;
+		finished = NULL;
 		p->written = ops->written(r->sink);
 		if (!p->o.file) {
 			free(p->o.gtid);
+			free(p->o.snapshot);
 			binlog_buf_free(&g);
 			return binlog_err_set(err, BINLOG_E_NOMEM, NULL);
 		}
 		r->npending++;
 	} else if (rc == BINLOG_OK) {
-		if ((rc = cdc_offsets_save(r->state_path, &o, err)) == BINLOG_OK)
-			rc = stored(r, &o, err);
+		if ((rc = cdc_offsets_save(r->state_path, &o, err)) == BINLOG_OK &&
+		    (rc = stored(r, &o, err)) == BINLOG_OK)
+			requests_done(r, finished);
 	}
 	binlog_buf_free(&g);
-	if (rc != BINLOG_OK)
+	free(o.snapshot);
+	if (rc != BINLOG_OK) {
+		carry_finished(r, finished);
 		return rc;
+	}
+	free(finished);
+	r->snap_dirty = 0;
 	snprintf(r->c_file, sizeof(r->c_file), "%s", r->b_file);
 	r->c_pos = r->b_pos;
 	r->c_seq = r->st.seq.last;
@@ -467,7 +573,7 @@ static int checkpoint_dirty(const run_t *r)
 {
 	return r->at_boundary && !r->st.emit_from.active &&
 	       (strcmp(r->c_file, r->b_file) != 0 || r->c_pos != r->b_pos ||
-		r->c_records != r->st.stats.records);
+		r->c_records != r->st.stats.records || r->snap_dirty);
 }
 
 /* ------------------------------------------------------------------ */
@@ -550,8 +656,17 @@ static binlog_errcode_t first_checkpoint(run_t *r, binlog_err_t *err)
 	o.emit_file = r->start.emit_file;
 	o.emit_pos = r->start.emit_pos;
 	o.emit_ts_ms = r->start.emit_ts_ms;
-	if (cdc_offsets_save(r->state_path, &o, err) != BINLOG_OK)
+	if (r->snap) {
+		char *finished = NULL;
+		if (!(o.snapshot = cdc_snapshot_state(r->snap, &finished)))
+			return binlog_err_set(err, BINLOG_E_NOMEM, NULL);
+		free(finished);
+	}
+	if (cdc_offsets_save(r->state_path, &o, err) != BINLOG_OK) {
+		free(o.snapshot);
 		return err->code;
+	}
+	free(o.snapshot);
 	snprintf(r->c_file, sizeof(r->c_file), "%s", r->start.file);
 	r->c_pos = r->start.pos;
 	r->c_seq = r->start.seq_last;
@@ -592,11 +707,39 @@ static int table_filter(void *ctx, const char *qualified)
 	return cdc_filter_table(r->filter, db, dot + 1);
 }
 
+static int initial_mode(const run_t *r);
+
+/* A table a DDL statement names that is captured and has had no snapshot
+ * (created, or renamed from a name not captured): snapshot it. */
+static void ddl_target(void *ctx, int kind, const char *db, const char *table)
+{
+	run_t *r = ctx;
+	binlog_err_t e;
+	char q[600];
+
+	if (kind != SCHEMA_DDL_TABLE || !db || !table || !cdc_filter_table(r->filter, db, table))
+		return;
+	snprintf(q, sizeof(q), "%s.%s", db, table);
+	if (cdc_snapshot_is_done(r->snap, q))
+		return;
+	if (cdc_snapshot_add(r->snap, db, table, CDC_SNAP_INITIAL, NULL, NULL, &e) != BINLOG_OK)
+		cdc_log_warn("snapshot of new table %s: %s", q, e.msg);
+	else
+		cdc_log_info("snapshot of %s queued: a DDL statement made it a captured table", q);
+	r->snap_dirty = 1;
+}
+
 static binlog_errcode_t on_ddl(void *ctx, const binlog_event_t *ev, binlog_err_t *err)
 {
 	run_t *r = ctx;
 	char db[256];
 
+	if (r->snap && initial_mode(r) && !r->st.muted) {
+		snprintf(db, sizeof(db), "%.*s", (int)ev->u.query.db.len,
+			 ev->u.query.db.p ? ev->u.query.db.p : "");
+		(void)schema_ddl_targets(db[0] ? db : NULL, ev->u.query.sql.p, ev->u.query.sql.len,
+					 ddl_target, r);
+	}
 	if (!r->catalog)
 		return BINLOG_OK;
 	snprintf(db, sizeof(db), "%.*s", (int)ev->u.query.db.len,
@@ -646,8 +789,29 @@ static void close_catalog_conn(run_t *r)
 /* ------------------------------------------------------------------ */
 /* The stream                                                          */
 
+static void note_reached(run_t *r, const char *file, uint64_t pos)
+{
+	uint64_t f = cdc_binlog_file_number(file);
+
+	if (f > r->reached_file || (f == r->reached_file && pos > r->reached_pos)) {
+		r->reached_file = f;
+		r->reached_pos = pos;
+	}
+}
+
 static void set_boundary(run_t *r, const char *file, uint64_t pos)
 {
+	uint64_t f = cdc_binlog_file_number(file);
+
+	if (r->skipping &&
+	    (f < r->reached_file || (f == r->reached_file && pos < r->reached_pos))) {
+		/* Resumed by GTID: the start of the file the server begins
+		 * with, before the transactions it skips. The stream is where
+		 * it resumed. */
+		file = r->start.file;
+		pos = r->start.pos;
+	}
+	note_reached(r, file, pos);
 	if (file != r->b_file)
 		snprintf(r->b_file, sizeof(r->b_file), "%s", file);
 	r->b_pos = pos;
@@ -771,6 +935,377 @@ static void route_known_tables(run_t *r)
 	mysql_free_result(res);
 }
 
+/* ------------------------------------------------------------------ */
+/* Snapshots                                                           */
+
+static void snap_progress(run_t *r, int force);
+static void write_status(run_t *r);
+
+/* A snapshot row to the sink, routed like the table's changes. */
+static binlog_errcode_t snap_write(void *ctx, sink_record_t *rec, binlog_err_t *err)
+{
+	run_t *r = ctx;
+
+	rec->gtid = "";
+	if (r->router) {
+		cdc_route_entry_t *e = cdc_router_get(r->router, rec->db, rec->db_len, rec->table,
+						      rec->table_len, err);
+		if (!e)
+			return err->code;
+		e->changed_ms = r->st.now_ms;
+		rec->topic = e->topic;
+	} else {
+		rec->key = NULL;
+		rec->key_len = 0;
+	}
+	return sink_write(r->sink, rec, err);
+}
+
+static binlog_errcode_t snap_record(void *ctx, const schema_table_t *st, const sink_record_t *rec,
+				    binlog_err_t *err)
+{
+	run_t *r = ctx;
+	return cdc_snapshot_record(r->snap, st, rec, err);
+}
+
+/*
+ * The sequence of backfill rows emitted at the boundary: above every
+ * record before it, below every record after it (docs/SEQUENCE.md,
+ * "Backfill rows"). Under GTIDs the next transaction's ordinal is at
+ * least one more, so the last index of this ordinal is free; without, the
+ * next record's offset is past the boundary's.
+ */
+static uint64_t backfill_seq(const run_t *r)
+{
+	uint64_t last = r->st.seq.last, b;
+
+	if (r->st.seq.gtid_mode || !r->b_file[0])
+		return last | (((uint64_t)1 << CDC_SEQ_INDEX_BITS) - 1);
+	b = cdc_binlog_file_number(r->b_file) << 32 | (r->b_pos & 0xffffffffu);
+	return b > last ? b : last;
+}
+
+/* At a boundary: emit the chunks whose high watermark it has reached. */
+static binlog_errcode_t snap_emit(run_t *r, binlog_err_t *err)
+{
+	uint64_t n = 0;
+	unsigned chunks = 0;
+
+	if (!r->snap || !r->at_boundary || !r->b_file[0])
+		return BINLOG_OK;
+	if (cdc_snapshot_emit(r->snap, r->reached_file, r->reached_pos, backfill_seq(r), snap_write,
+			      r, &n, &chunks, err) != BINLOG_OK)
+		return err->code;
+	if (n) {
+		r->st.stats.records += n;
+		r->b_sink = sink_offset(r);
+	}
+	if (chunks) {
+		r->snap_dirty = 1;
+		if (!cdc_snapshot_active(r->snap)) {
+			snap_progress(r, 1);
+			write_status(r);
+		}
+	}
+	return BINLOG_OK;
+}
+
+/* Every base table the server has that the pipeline captures, and
+ * `also` (a regex list, NULL: any) selects: fn for each. */
+static binlog_errcode_t each_table(run_t *r, cdc_filter_t *also,
+				   binlog_errcode_t (*fn)(run_t *r, const char *db,
+							  const char *table, void *ctx,
+							  binlog_err_t *err),
+				   void *ctx, binlog_err_t *err)
+{
+	MYSQL *m = cdc_conn_open(&r->cfg.source.conn, err);
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	binlog_errcode_t rc = BINLOG_OK;
+
+	if (!m)
+		return err->code;
+	if (!r->row_image_checked) {
+		char img[32] = "";
+		binlog_err_t e2;
+		r->row_image_checked = 1;
+		if (cdc_query_value(m, "SELECT @@GLOBAL.binlog_row_image", 0, img, sizeof(img),
+				    &e2) == BINLOG_OK &&
+		    strcasecmp(img, "FULL") != 0)
+			cdc_log_warn(
+				"the server logs binlog_row_image=%s: a snapshot row dropped for "
+				"a change read meanwhile loses the columns that change's image "
+				"leaves out; set binlog_row_image=FULL (docs/SNAPSHOT.md)",
+				img);
+	}
+	if (mysql_query(m, "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES "
+			   "WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN ('mysql', "
+			   "'information_schema', 'performance_schema', 'sys') "
+			   "ORDER BY TABLE_SCHEMA, TABLE_NAME") != 0 ||
+	    !(res = mysql_store_result(m))) {
+		rc = binlog_err_set(err, BINLOG_E_IO, "listing the tables to snapshot: %s",
+				    mysql_error(m));
+		mysql_close(m);
+		return rc;
+	}
+	while (rc == BINLOG_OK && (row = mysql_fetch_row(res)) != NULL) {
+		if (!row[0] || !row[1] || !cdc_filter_table(r->filter, row[0], row[1]) ||
+		    (also && !cdc_filter_table(also, row[0], row[1])))
+			continue;
+		rc = fn(r, row[0], row[1], ctx, err);
+	}
+	mysql_free_result(res);
+	mysql_close(m);
+	return rc;
+}
+
+static binlog_errcode_t add_initial(run_t *r, const char *db, const char *table, void *ctx,
+				    binlog_err_t *err)
+{
+	char q[600];
+	unsigned *n = ctx;
+
+	snprintf(q, sizeof(q), "%s.%s", db, table);
+	if (cdc_snapshot_is_done(r->snap, q))
+		return BINLOG_OK;
+	(*n)++;
+	return cdc_snapshot_add(r->snap, db, table, CDC_SNAP_INITIAL, NULL, NULL, err);
+}
+
+struct backfill_req {
+	const char *where, *id;
+	unsigned n;
+};
+
+static binlog_errcode_t add_backfill(run_t *r, const char *db, const char *table, void *ctx,
+				     binlog_err_t *err)
+{
+	struct backfill_req *q = ctx;
+
+	q->n++;
+	cdc_log_info("backfill of %s.%s%s%s queued%s%s", db, table, q->where ? " where " : "",
+		     q->where ? q->where : "", q->id ? ", request " : "", q->id ? q->id : "");
+	return cdc_snapshot_add(r->snap, db, table, CDC_SNAP_BACKFILL, q->where, q->id, err);
+}
+
+/* Tables captured that have had no initial snapshot: queue them. */
+static binlog_errcode_t queue_initial(run_t *r, binlog_err_t *err)
+{
+	unsigned n = 0;
+
+	if (each_table(r, NULL, add_initial, &n, err) != BINLOG_OK)
+		return err->code;
+	if (n)
+		cdc_log_info("snapshot: %u table%s to read, %u at a time", n, n == 1 ? "" : "s",
+			     r->cfg.source.snapshot_readers);
+	r->snap_dirty = 1;
+	return BINLOG_OK;
+}
+
+static int request_known(run_t *r, const char *id)
+{
+	size_t n = strlen(id);
+
+	for (size_t i = 0; i + n <= r->req_done.len; i++) {
+		if ((i == 0 || r->req_done.data[i - 1] == '\n') &&
+		    memcmp(r->req_done.data + i, id, n) == 0 &&
+		    (i + n == r->req_done.len || r->req_done.data[i + n] == '\n'))
+			return 1;
+	}
+	return cdc_snapshot_has_request(r->snap, id);
+}
+
+/* A request that cannot be done: kept as NAME.rejected, for the record. */
+static void reject_request(run_t *r, const char *name, const char *why)
+{
+	char from[PATH_MAX * 2], to[PATH_MAX * 2 + 16];
+
+	snprintf(from, sizeof(from), "%s/%s", r->request_dir, name);
+	snprintf(to, sizeof(to), "%s.rejected", from);
+	cdc_log_error("snapshot request %s rejected: %s", from, why);
+	if (rename(from, to) != 0)
+		(void)unlink(from);
+}
+
+/* One request file of `sluice snapshot`: {"tables":[regex...],"where":...}. */
+static binlog_errcode_t take_request(run_t *r, const char *name, binlog_err_t *err)
+{
+	char path[PATH_MAX * 2];
+	binlog_buf_t b;
+	json_t *root, *tables, *v;
+	json_error_t je;
+	cdc_source_conf_t sc;
+	cdc_filter_t *also = NULL;
+	struct backfill_req q = {.id = name};
+	binlog_errcode_t rc;
+	int missing = 0;
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/%s", r->request_dir, name);
+	binlog_buf_init(&b, 0);
+	if (cdc_read_file(path, 1 << 20, &b, &missing, err) != BINLOG_OK || missing) {
+		binlog_buf_free(&b);
+		return BINLOG_OK; /* gone meanwhile, or unreadable: next time */
+	}
+	root = json_loadb((const char *)b.data, b.len, 0, &je);
+	binlog_buf_free(&b);
+	tables = json_object_get(root, "tables");
+	if (!json_is_array(tables) || json_array_size(tables) == 0) {
+		json_decref(root);
+		reject_request(r, name, "not a JSON object with a \"tables\" list");
+		return BINLOG_OK;
+	}
+	memset(&sc, 0, sizeof(sc));
+	sc.tables.v = calloc(json_array_size(tables), sizeof(char *));
+	json_array_foreach(tables, i, v)
+	{
+		if (sc.tables.v && json_is_string(v))
+			sc.tables.v[sc.tables.n++] = (char *)json_string_value(v);
+	}
+	q.where = json_string_value(json_object_get(root, "where"));
+	rc = cdc_filter_new(&sc, &also, err);
+	free(sc.tables.v);
+	if (rc != BINLOG_OK) {
+		json_decref(root);
+		reject_request(r, name, err->msg);
+		return BINLOG_OK;
+	}
+	rc = each_table(r, also, add_backfill, &q, err);
+	cdc_filter_free(also);
+	json_decref(root);
+	if (rc != BINLOG_OK)
+		return binlog_err_retriable(rc) ? BINLOG_OK : rc;
+	if (!q.n)
+		reject_request(r, name, "no captured table matches its tables");
+	r->snap_dirty = 1;
+	return BINLOG_OK;
+}
+
+/* Look for new request files. */
+static binlog_errcode_t scan_requests(run_t *r, binlog_err_t *err)
+{
+	DIR *d = opendir(r->request_dir);
+	struct dirent *e;
+	binlog_errcode_t rc = BINLOG_OK;
+
+	if (!d)
+		return BINLOG_OK;
+	while (rc == BINLOG_OK && (e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+		if (e->d_name[0] == '.' || n < 6 || strcmp(e->d_name + n - 5, ".json") != 0 ||
+		    request_known(r, e->d_name))
+			continue;
+		rc = take_request(r, e->d_name, err);
+	}
+	closedir(d);
+	return rc;
+}
+
+/* The status file: where the pipeline is, and the snapshot's progress. */
+static void write_status(run_t *r)
+{
+	binlog_buf_t b;
+	binlog_err_t e;
+	char t[512];
+
+	binlog_buf_init(&b, 0);
+	snprintf(t, sizeof(t),
+		 "{\"pipeline\":\"%s\",\"pid\":%ld,\"updated_ms\":%lld,\"binlog\":{\"file\":\"%s\","
+		 "\"pos\":%llu},\"records\":%llu,\"sequence\":%llu,\"snapshot\":",
+		 r->cfg.pipeline.name, (long)getpid(), (long long)now_ms(), r->b_file,
+		 (unsigned long long)r->b_pos, (unsigned long long)r->st.stats.records,
+		 (unsigned long long)r->st.seq.last);
+	binlog_buf_puts(&b, t);
+	if (r->snap)
+		cdc_snapshot_progress_json(r->snap, &b);
+	else
+		binlog_buf_lit(&b, "null");
+	binlog_buf_lit(&b, "}\n");
+	if (!b.failed)
+		(void)cdc_write_atomic(r->status_path, b.data, b.len, CDC_WRITE_REPLACE, 0, &e);
+	binlog_buf_free(&b);
+}
+
+static void snap_progress(run_t *r, int force)
+{
+	cdc_snapshot_progress_t p;
+	char eta[32] = "?";
+
+	if (!r->snap)
+		return;
+	cdc_snapshot_get_progress(r->snap, &p);
+	if (!force && !p.tables_total)
+		return;
+	if (p.eta_s >= 0)
+		snprintf(eta, sizeof(eta), "%llds", (long long)p.eta_s);
+	cdc_log_info("snapshot: %u/%u tables, %llu of ~%llu rows (%.0f rows/s, ETA %s)%s%s, "
+		     "%llu left to the stream, %llu chunks read again",
+		     p.tables_done, p.tables_total, (unsigned long long)p.rows,
+		     (unsigned long long)p.rows_estimate, p.rate, eta,
+		     p.current[0] ? ", reading " : "", p.current, (unsigned long long)p.dropped,
+		     (unsigned long long)p.rereads);
+}
+
+/* Snapshot duties between events: requests, progress, status. */
+static binlog_errcode_t snap_tick(run_t *r, int64_t now, binlog_err_t *err)
+{
+	if (!r->snap || now - r->snap_tick_ms < SNAP_POLL_MS)
+		return BINLOG_OK;
+	r->snap_tick_ms = now;
+	if (snap_emit(r, err) != BINLOG_OK)
+		return err->code;
+	if (now - r->req_scan_ms >= REQUEST_SCAN_MS) {
+		r->req_scan_ms = now;
+		if (scan_requests(r, err) != BINLOG_OK)
+			return err->code;
+	}
+	if (cdc_snapshot_active(r->snap)) {
+		if (now - r->snap_log_ms >= SNAP_PROGRESS_MS) {
+			r->snap_log_ms = now;
+			snap_progress(r, 0);
+		}
+		if (now - r->status_ms >= STATUS_EVERY_MS) {
+			r->status_ms = now;
+			write_status(r);
+		}
+	}
+	return BINLOG_OK;
+}
+
+static binlog_errcode_t open_snapshot(run_t *r, const char *state, binlog_err_t *err)
+{
+	cdc_snapshot_opts_t so = {
+		.conn = &r->cfg.source.conn,
+		.filter = r->filter,
+		.catalog_mode = r->cfg.source.catalog,
+		.readers = r->cfg.source.snapshot_readers,
+		.chunk_rows = r->cfg.source.snapshot_chunk_rows,
+		.chunk_bytes = r->cfg.source.snapshot_chunk_bytes,
+		.window_keys = r->cfg.source.snapshot_window_keys,
+		.max_record = r->cfg.sink.max_record_size,
+		.source = r->cfg.source.name,
+		.from_file_no = cdc_binlog_file_number(r->start.file),
+		.from_pos = r->start.pos,
+	};
+
+	if (cdc_mkdirs(r->request_dir, 0755, err) != BINLOG_OK)
+		return err->code;
+	r->snap = cdc_snapshot_new(&so, state, err);
+	if (!r->snap) {
+		binlog_err_prefix(err, "%s", r->state_path);
+		return err->code;
+	}
+	r->st.on_record = snap_record;
+	r->st.record_ctx = r;
+	return BINLOG_OK;
+}
+
+static int initial_mode(const run_t *r)
+{
+	return r->cfg.source.startup_mode == CDC_STARTUP_INITIAL ||
+	       r->cfg.source.startup_mode == CDC_STARTUP_WHEN_NEEDED;
+}
+
 static binlog_errcode_t connect_replica(run_t *r, binlog_err_t *err)
 {
 	cdc_replica_opts_t ro;
@@ -808,6 +1343,9 @@ static binlog_errcode_t connect_replica(run_t *r, binlog_err_t *err)
 	/* A new stream: the server sends the format description again, and
 	 * the file to start from in an artificial ROTATE. */
 	binlog_decoder_reset(r->dec);
+	if (r->start.file[0])
+		note_reached(r, r->start.file, r->start.pos);
+	r->skipping = r->start.by_gtid && r->start.file[0];
 	if (!r->start.by_gtid) {
 		cdc_stream_set_file(&r->st, r->start.file);
 		binlog_decoder_set_source(r->dec, r->start.file);
@@ -883,6 +1421,8 @@ static binlog_errcode_t on_event(run_t *r, const uint8_t *p, size_t n, binlog_er
 	real = log_pos != 0 && !(flags & BINLOG_LOG_EVENT_ARTIFICIAL_F) &&
 	       type != BINLOG_HEARTBEAT_LOG_EVENT && type != BINLOG_HEARTBEAT_LOG_EVENT_V2;
 	off = real && log_pos >= size ? log_pos - size : r->next_off;
+	if (r->snap && real && type != BINLOG_ROTATE_EVENT)
+		cdc_snapshot_event(r->snap, r->st.file_no, log_pos);
 	if (binlog_decoder_feed(r->dec, p, n, off, err) != BINLOG_OK)
 		return err->code;
 	while ((k = binlog_decoder_next(r->dec, &ev, err)) > 0) {
@@ -911,10 +1451,14 @@ static binlog_errcode_t on_event(run_t *r, const uint8_t *p, size_t n, binlog_er
 		 type != BINLOG_FORMAT_DESCRIPTION_EVENT && type != BINLOG_HEARTBEAT_LOG_EVENT &&
 		 type != BINLOG_HEARTBEAT_LOG_EVENT_V2)
 		r->next_off += size; /* MariaDB 11 inside a transaction */
-	if (r->st.txn_open)
+	if (r->st.txn_open) {
 		r->at_boundary = 0;
-	else if (real)
+		r->skipping = 0;
+	} else if (real) {
 		set_boundary(r, r->st.file, log_pos);
+	}
+	if (r->snap && r->at_boundary && cdc_snapshot_waiting(r->snap))
+		return snap_emit(r, err);
 	return BINLOG_OK;
 }
 
@@ -963,6 +1507,11 @@ static int64_t next_tick(run_t *r)
 	}
 	if (r->npending && (left < 0 || left > PENDING_POLL_MS))
 		left = PENDING_POLL_MS;
+	if (r->snap) {
+		int64_t b = cdc_snapshot_active(r->snap) ? SNAP_POLL_MS : REQUEST_SCAN_MS;
+		if (left < 0 || b < left)
+			left = b;
+	}
 	if (beats(r)) {
 		int64_t b = beat_every(r) - (now - r->beat_scan_ms);
 		if (b < 0)
@@ -991,7 +1540,7 @@ static binlog_errcode_t tick(run_t *r, int idle, binlog_err_t *err)
 		if (store_durable(r, err) != BINLOG_OK)
 			return err->code;
 	}
-	if (beat(r, now, err) != BINLOG_OK)
+	if (beat(r, now, err) != BINLOG_OK || snap_tick(r, now, err) != BINLOG_OK)
 		return err->code;
 	if (r->commit_beats && r->at_boundary)
 		return checkpoint(r, err);
@@ -1074,6 +1623,54 @@ static void explain_purged(run_t *r, binlog_err_t *err)
 	}
 }
 
+/* --stop-at-end and the stream is at the end: let the snapshot go on
+ * for a while (its chunks are emitted here, the stream being idle). */
+static binlog_errcode_t wait_snapshot(run_t *r, binlog_err_t *err)
+{
+	int64_t until = mono_ms() + 500;
+
+	while (!stop_requested && cdc_snapshot_active(r->snap) && mono_ms() < until) {
+		r->snap_tick_ms = 0;
+		if (tick(r, 1, err) != BINLOG_OK)
+			return err->code;
+		sleep_ms(SNAP_POLL_MS);
+	}
+	return BINLOG_OK;
+}
+
+/*
+ * when_needed, and the binlog after the checkpoint is purged: start again
+ * from the server's current position, with a backfill snapshot of every
+ * captured table queued in the same checkpoint. What changed in the gap
+ * reaches consumers through the backfill (rows deleted in the gap do
+ * not: docs/SNAPSHOT.md).
+ */
+static binlog_errcode_t resnapshot(run_t *r, binlog_err_t *err)
+{
+	struct backfill_req q = {0};
+	char where[400];
+
+	cdc_start_describe(&r->start, where, sizeof(where));
+	cdc_log_warn("cannot resume from %s: %s. source.scan.startup.mode is when_needed: "
+		     "starting again from the server's current position, with a backfill "
+		     "snapshot of every captured table",
+		     where, err->msg);
+	if (back_to_boundary(r, err) != BINLOG_OK)
+		return err->code;
+	cdc_start_free(&r->start);
+	memset(&r->start, 0, sizeof(r->start));
+	if (start_from_config(r, err) != BINLOG_OK)
+		return err->code;
+	if (r->start.seed && cdc_seq_seed_text(&r->st.seq, r->start.seed, err) != BINLOG_OK)
+		return err->code;
+	set_boundary(r, r->start.file, r->start.pos);
+	cdc_snapshot_event(r->snap, cdc_binlog_file_number(r->start.file), r->start.pos);
+	if (each_table(r, NULL, add_backfill, &q, err) != BINLOG_OK)
+		return err->code;
+	r->snap_dirty = 1;
+	return checkpoint_ex(r, 0, err);
+}
+
 static binlog_errcode_t follow(run_t *r, binlog_err_t *err)
 {
 	uint64_t failures = 0;
@@ -1089,8 +1686,24 @@ static binlog_errcode_t follow(run_t *r, binlog_err_t *err)
 		if (rc == BINLOG_OK) {
 			rc = stream(r, err);
 			disconnect(r);
+			if (rc == BINLOG_OK && !stop_requested && r->stop_at_end &&
+			    cdc_snapshot_active(r->snap)) {
+				/* At the end, with chunks still being read: they
+				 * are emitted here, then the end is looked for
+				 * again. */
+				if (wait_snapshot(r, err) != BINLOG_OK ||
+				    resume_point(r, err) != BINLOG_OK)
+					return err->code;
+				continue;
+			}
 			if (rc == BINLOG_OK)
 				return BINLOG_OK; /* stopped, or the end (--stop-at-end) */
+		}
+		if (rc == BINLOG_E_PURGED && r->snap &&
+		    r->cfg.source.startup_mode == CDC_STARTUP_WHEN_NEEDED) {
+			if (resnapshot(r, err) != BINLOG_OK)
+				return err->code;
+			continue;
 		}
 		if (rc == BINLOG_E_PURGED)
 			explain_purged(r, err);
@@ -1208,10 +1821,14 @@ static binlog_errcode_t setup(run_t *r, binlog_err_t *err)
 	}
 	if (found) {
 		binlog_errcode_t rc = start_from_checkpoint(r, &o, err);
+		if (rc == BINLOG_OK)
+			rc = open_snapshot(r, o.snapshot, err);
 		cdc_offsets_free(&o);
 		if (rc != BINLOG_OK)
 			return rc;
 		cdc_log_info("resuming from the checkpoint in %s", r->state_path);
+		if (initial_mode(r) && queue_initial(r, err) != BINLOG_OK)
+			return err->code;
 	} else {
 		/* The server may still be starting: retried like a dropped
 		 * connection would be. */
@@ -1233,6 +1850,10 @@ static binlog_errcode_t setup(run_t *r, binlog_err_t *err)
 					  ? (int64_t)r->cfg.source.backoff_max_ms
 					  : backoff * 2;
 		}
+		if (open_snapshot(r, NULL, err) != BINLOG_OK)
+			return err->code;
+		if (initial_mode(r) && queue_initial(r, err) != BINLOG_OK)
+			return err->code;
 		if (first_checkpoint(r, err) != BINLOG_OK)
 			return err->code;
 		cdc_log_info("no checkpoint in %s: starting as scan.startup.mode says",
@@ -1285,6 +1906,10 @@ static binlog_errcode_t setup(run_t *r, binlog_err_t *err)
 static void teardown(run_t *r)
 {
 	disconnect(r);
+	cdc_snapshot_free(r->snap);
+	r->snap = NULL;
+	binlog_buf_free(&r->req_done);
+	free(r->req_carry);
 	close_catalog_conn(r);
 	schema_catalog_free(r->catalog);
 	cdc_schema_history_close(r->history);

@@ -215,6 +215,11 @@ static binlog_errcode_t emit(cdc_stream_t *s, const schema_table_t *st, binlog_r
 		r.key = s->keyer.key.data;
 		r.key_len = s->keyer.key.len;
 	}
+	if (s->on_record && (rc = s->on_record(s->record_ctx, st, &r, err)) != BINLOG_OK) {
+		if (out != &s->w.rec)
+			out->len = start;
+		return rc;
+	}
 	s->stats.records++;
 	if (out != &s->w.rec)
 		return s->sink->ops->write_inplace(s->sink, &r, err);

@@ -73,6 +73,11 @@ typedef struct cdc_stream {
 	cdc_router_t *router; /* not owned; NULL: no topics */
 	int keys;
 	cdc_keyer_t keyer;
+	/* Told about every record before it goes to the sink (the value, and
+	 * the key when `keys`); an error it returns is the record's. */
+	binlog_errcode_t (*on_record)(void *ctx, const schema_table_t *st, const sink_record_t *r,
+				      binlog_err_t *err);
+	void *record_ctx;
 	int64_t now_ms;
 	cdc_stream_stats_t stats;
 } cdc_stream_t;

@@ -9,6 +9,7 @@
 #include "cdc_decode.h"
 #include "cdc_replay.h"
 #include "cdc_run.h"
+#include "cdc_snapshot_cmd.h"
 #include "cdc_source_cmd.h"
 #include "cdc_tail.h"
 
@@ -24,6 +25,7 @@ static void usage(FILE *out)
 	      "  run -c FILE      follow a source and write its changes to the sink\n"
 	      "  source ...       register sources: add, check, list, remove\n"
 	      "  config ...       check a configuration file, print the reference\n"
+	      "  snapshot -c FILE re-read tables while streaming (backfill); progress\n"
 	      "  replay -c FILE   archived binlog files through a pipeline, as run wrote them\n"
 	      "  decode FILE...   binlog files to changelog-json records on stdout\n"
 	      "  tail ...         print Kafka records as JSON lines (tests, debugging)\n"
@@ -43,6 +45,8 @@ int main(int argc, char **argv)
 		return cdc_decode_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "run") == 0)
 		return cdc_run_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "snapshot") == 0)
+		return cdc_snapshot_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "replay") == 0)
 		return cdc_replay_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "config") == 0)
