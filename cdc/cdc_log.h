@@ -10,6 +10,8 @@
 #ifndef SLUICE_CDC_LOG_H
 #define SLUICE_CDC_LOG_H
 
+#include <stdint.h>
+
 enum cdc_log_level {
 	CDC_LOG_ERROR = 0,
 	CDC_LOG_WARN,
@@ -19,6 +21,11 @@ enum cdc_log_level {
 
 /* Read SLUICE_LOG; `name` (may be NULL) prefixes every message. */
 void cdc_log_init(const char *name);
+
+/* Milliseconds: since the epoch (for records and files), and on a clock
+ * that never goes back (for intervals). */
+int64_t cdc_wall_ms(void);
+int64_t cdc_mono_ms(void);
 
 int cdc_log_enabled(int level);
 

@@ -67,14 +67,6 @@ static void on_stop(int sig)
 	stop_signal = sig;
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ------------------------------------------------------------------ */
 /* Arguments: GTIDs and times                                          */
 
@@ -773,7 +765,7 @@ static void after_event(replay_t *rp)
 
 static void progress(replay_t *rp, const char *file, int force)
 {
-	int64_t now = mono_ms();
+	int64_t now = cdc_mono_ms();
 	double secs = (double)(now - rp->progress_ms) / 1000.0;
 
 	if (!force && now - rp->progress_ms < PROGRESS_EVERY_MS)
@@ -1060,7 +1052,7 @@ static binlog_errcode_t finish_sink(replay_t *rp, binlog_err_t *err)
 		return BINLOG_OK;
 	if (s->ops->durable) {
 		/* Kafka retries for ever: say what is awaited while it does. */
-		int64_t said = mono_ms();
+		int64_t said = cdc_mono_ms();
 		while (!stop_requested && s->ops->durable(s) < s->ops->written(s)) {
 			struct timespec ts = {.tv_sec = 0, .tv_nsec = 20 * 1000000L};
 			if (sink_push(s, err) != BINLOG_OK ||
@@ -1068,8 +1060,8 @@ static binlog_errcode_t finish_sink(replay_t *rp, binlog_err_t *err)
 				binlog_err_prefix(err, "sink");
 				return err->code;
 			}
-			if (mono_ms() - said >= PROGRESS_EVERY_MS) {
-				said = mono_ms();
+			if (cdc_mono_ms() - said >= PROGRESS_EVERY_MS) {
+				said = cdc_mono_ms();
 				cdc_log_info("waiting for Kafka: %llu of %llu records acknowledged",
 					     (unsigned long long)s->ops->durable(s),
 					     (unsigned long long)s->ops->written(s));
@@ -1121,7 +1113,7 @@ static void drop_open_txn(replay_t *rp)
 static void summary(replay_t *rp)
 {
 	const cdc_stream_stats_t *s = &rp->st.stats;
-	double secs = (double)(mono_ms() - rp->t0) / 1000.0;
+	double secs = (double)(cdc_mono_ms() - rp->t0) / 1000.0;
 
 	cdc_log_info("%s%zu file(s), %.1f MiB in %.1f s: %llu records (insert %llu, update %llu, "
 		     "delete %llu) of %llu transactions read; sequences %llu to %llu, GTIDs %s "
@@ -1319,7 +1311,7 @@ int cdc_replay_main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	rp.t0 = rp.progress_ms = mono_ms();
+	rp.t0 = rp.progress_ms = cdc_mono_ms();
 	rc = setup(&rp, &err);
 	for (; rc == BINLOG_OK && rp.file_index < rp.files.n && !rp.done; rp.file_index++) {
 		const char *path = rp.files.path[rp.file_index];

@@ -169,22 +169,6 @@ typedef struct run {
 	uint64_t reconnects;
 } run_t;
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void usage(FILE *out)
 {
 	fputs("usage: sluice run -c FILE [--stop-at-end]\n"
@@ -342,7 +326,7 @@ static void offsets_of(run_t *r, cdc_offsets_t *o)
 	o->server_id = r->have_srv ? r->srv.server_id : 0;
 	o->server_uuid = r->have_srv ? r->srv.server_uuid : "";
 	o->has_sink_offset = r->sink_rewinds;
-	o->updated_ms = now_ms();
+	o->updated_ms = cdc_wall_ms();
 	o->transactions = r->st.stats.transactions;
 	o->records = r->st.stats.records;
 }
@@ -547,7 +531,7 @@ static binlog_errcode_t checkpoint_ex(run_t *r, int wait, binlog_err_t *err)
 	r->c_pos = r->b_pos;
 	r->c_seq = r->st.seq.last;
 	r->c_records = r->st.stats.records;
-	r->c_ms = mono_ms();
+	r->c_ms = cdc_mono_ms();
 	r->commit_beats = 0;
 waiting:
 	if (!ops->durable)
@@ -670,7 +654,7 @@ static binlog_errcode_t first_checkpoint(run_t *r, binlog_err_t *err)
 	snprintf(r->c_file, sizeof(r->c_file), "%s", r->start.file);
 	r->c_pos = r->start.pos;
 	r->c_seq = r->start.seq_last;
-	r->c_ms = mono_ms();
+	r->c_ms = cdc_mono_ms();
 	return BINLOG_OK;
 }
 
@@ -846,7 +830,7 @@ static binlog_errcode_t beat(run_t *r, int64_t now, binlog_err_t *err)
 	int64_t hb = (int64_t)r->cfg.sink.heartbeat_ms;
 	binlog_buf_t v;
 	binlog_errcode_t rc = BINLOG_OK;
-	int64_t wall = now_ms();
+	int64_t wall = cdc_wall_ms();
 	char num[24];
 
 	if (!beats(r) || now - r->beat_scan_ms < beat_every(r))
@@ -907,7 +891,7 @@ static void route_known_tables(run_t *r)
 	MYSQL_RES *res;
 	MYSQL_ROW row;
 	binlog_err_t err = {0};
-	int64_t now = mono_ms();
+	int64_t now = cdc_mono_ms();
 
 	if (!beats(r) || !r->catalog_conn)
 		return;
@@ -1212,7 +1196,7 @@ static void write_status(run_t *r)
 	snprintf(t, sizeof(t),
 		 "{\"pipeline\":\"%s\",\"pid\":%ld,\"updated_ms\":%lld,\"binlog\":{\"file\":\"%s\","
 		 "\"pos\":%llu},\"records\":%llu,\"sequence\":%llu,\"snapshot\":",
-		 r->cfg.pipeline.name, (long)getpid(), (long long)now_ms(), r->b_file,
+		 r->cfg.pipeline.name, (long)getpid(), (long long)cdc_wall_ms(), r->b_file,
 		 (unsigned long long)r->b_pos, (unsigned long long)r->st.stats.records,
 		 (unsigned long long)r->st.seq.last);
 	binlog_buf_puts(&b, t);
@@ -1464,7 +1448,7 @@ static binlog_errcode_t on_event(run_t *r, const uint8_t *p, size_t n, binlog_er
 
 static void progress(run_t *r, int force)
 {
-	int64_t now = mono_ms();
+	int64_t now = cdc_mono_ms();
 	double secs;
 	uint64_t recs;
 
@@ -1478,7 +1462,7 @@ static void progress(run_t *r, int force)
 		     (unsigned long long)r->st.stats.records, secs > 0 ? (double)recs / secs : 0.0,
 		     (unsigned long long)r->st.stats.transactions,
 		     (unsigned long long)r->st.seq.last,
-		     r->last_event_ts ? (long long)(now_ms() / 1000 - r->last_event_ts) : 0LL);
+		     r->last_event_ts ? (long long)(cdc_wall_ms() / 1000 - r->last_event_ts) : 0LL);
 	r->progress_ms = now;
 	r->records_at_progress = r->st.stats.records;
 }
@@ -1498,7 +1482,7 @@ static int wait_readable(run_t *r, int64_t ms)
  * idle; -1: nothing (block reading). */
 static int64_t next_tick(run_t *r)
 {
-	int64_t now = mono_ms(), left = -1;
+	int64_t now = cdc_mono_ms(), left = -1;
 
 	if (checkpoint_dirty(r)) {
 		left = (int64_t)r->cfg.pipeline.checkpoint_interval_ms - (now - r->c_ms);
@@ -1529,7 +1513,7 @@ static int64_t next_tick(run_t *r)
  */
 static binlog_errcode_t tick(run_t *r, int idle, binlog_err_t *err)
 {
-	int64_t now = mono_ms();
+	int64_t now = cdc_mono_ms();
 
 	r->st.now_ms = now;
 	if (r->at_boundary && checkpoint_due(r, now) && (!idle || checkpoint_dirty(r))) {
@@ -1627,9 +1611,9 @@ static void explain_purged(run_t *r, binlog_err_t *err)
  * for a while (its chunks are emitted here, the stream being idle). */
 static binlog_errcode_t wait_snapshot(run_t *r, binlog_err_t *err)
 {
-	int64_t until = mono_ms() + 500;
+	int64_t until = cdc_mono_ms() + 500;
 
-	while (!stop_requested && cdc_snapshot_active(r->snap) && mono_ms() < until) {
+	while (!stop_requested && cdc_snapshot_active(r->snap) && cdc_mono_ms() < until) {
 		r->snap_tick_ms = 0;
 		if (tick(r, 1, err) != BINLOG_OK)
 			return err->code;
@@ -1810,7 +1794,7 @@ static binlog_errcode_t setup(run_t *r, binlog_err_t *err)
 
 	r->st.router = r->router;
 	r->st.keys = r->router != NULL;
-	r->st.now_ms = mono_ms();
+	r->st.now_ms = cdc_mono_ms();
 
 	if (cdc_offsets_load(r->state_path, &o, &found, err) != BINLOG_OK)
 		return err->code;
@@ -1981,7 +1965,7 @@ int cdc_run_main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	r.c_ms = mono_ms();
+	r.c_ms = cdc_mono_ms();
 	r.progress_ms = r.c_ms;
 	rc = setup(&r, &err);
 	if (rc == BINLOG_OK)

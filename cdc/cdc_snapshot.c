@@ -35,22 +35,6 @@
 #define BACKOFF_MS    100
 #define BACKOFF_MAXMS 10000
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void sleep_ms(int64_t ms)
 {
 	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
@@ -426,7 +410,7 @@ static task_t *task_new(const char *db, const char *table, int kind, const char 
 	t->where = where && *where ? strdup(where) : NULL;
 	t->request = request ? strdup(request) : NULL;
 	t->kind = kind;
-	t->started_ms = wall_ms();
+	t->started_ms = cdc_wall_ms();
 	if (!t->db || !t->table || !t->qualified || (where && *where && !t->where) ||
 	    (request && !t->request)) {
 		task_free(t);
@@ -736,6 +720,20 @@ static binlog_errcode_t add_rec(chunk_t *c, size_t off, size_t seq_at, const bin
 	return BINLOG_OK;
 }
 
+static binlog_errcode_t chunk_full(const cdc_snapshot_t *s, const chunk_t *c, binlog_err_t *err)
+{
+	return binlog_err_set(err, BINLOG_E_LIMIT,
+			      "snapshot of %s: a chunk of %llu rows is over "
+			      "scan.snapshot.chunk.max-bytes (%llu bytes): lower "
+			      "scan.snapshot.chunk.size%s",
+			      c->t->qualified, (unsigned long long)s->o.chunk_rows,
+			      (unsigned long long)c->data.max,
+			      c->t->meta && c->t->meta->npk == 0
+				      ? " (the table has no key: it is read as one chunk; add a "
+					"primary key)"
+				      : "");
+}
+
 /*
  * Read chunk c: register it, open a consistent read that covers what the
  * stream has read, read the rows, note the high watermark.
@@ -810,7 +808,7 @@ static binlog_errcode_t read_chunk(reader_t *rd, chunk_t *c, binlog_err_t *err)
 
 	/* 3. the rows, formatted as the binlog's would be */
 	cdc_writer_set_file(&rd->w, file);
-	cdc_writer_begin_txn(&rd->w, &none, wall_ms());
+	cdc_writer_begin_txn(&rd->w, &none, cdc_wall_ms());
 	binlog_buf_reset(q);
 	binlog_buf_lit(q, "SELECT ");
 	binlog_buf_puts(q, m->select_list);
@@ -831,25 +829,15 @@ static binlog_errcode_t read_chunk(reader_t *rd, chunk_t *c, binlog_err_t *err)
 		if ((rc = cdc_writer_values(&rd->w, &c->data, t->st, rd->vals, 0, pos, &seq_at,
 					    err)) != BINLOG_OK) {
 			if (c->data.max && c->data.len + 1024 >= c->data.max)
-				rc = binlog_err_set(
-					err, BINLOG_E_LIMIT,
-					"snapshot of %s: a chunk of %llu rows is over "
-					"scan.snapshot.chunk.max-bytes (%llu bytes): lower "
-					"scan.snapshot.chunk.size",
-					t->qualified, (unsigned long long)s->o.chunk_rows,
-					(unsigned long long)c->data.max);
+				rc = chunk_full(s, c, err);
 			break;
 		}
 		if ((rc = cdc_keyer_build(&rd->keyer, t->st, c->data.data + off, c->data.len - off,
 					  err)) != BINLOG_OK)
 			break;
 		if ((rc = add_rec(c, off, seq_at, &rd->keyer.key)) != BINLOG_OK) {
-			rc = binlog_err_set(err, rc,
-					    "snapshot of %s: a chunk of %llu rows is over "
-					    "scan.snapshot.chunk.max-bytes (%llu bytes): lower "
-					    "scan.snapshot.chunk.size",
-					    t->qualified, (unsigned long long)s->o.chunk_rows,
-					    (unsigned long long)c->data.max);
+			rc = rc == BINLOG_E_NOMEM ? binlog_err_set(err, rc, NULL)
+						  : chunk_full(s, c, err);
 			break;
 		}
 	}
@@ -1153,7 +1141,7 @@ cdc_snapshot_t *cdc_snapshot_new(const cdc_snapshot_opts_t *o, const char *state
 	pthread_cond_init(&s->cv, NULL);
 	cdc_keyer_init(&s->keyer);
 	binlog_buf_init(&s->fin, 0);
-	s->rate_ms = mono_ms();
+	s->rate_ms = cdc_mono_ms();
 	if (cdc_conn_opts_copy(&s->conn, o->conn) != BINLOG_OK) {
 		binlog_err_set(err, BINLOG_E_NOMEM, NULL);
 		goto fail;
@@ -1374,7 +1362,7 @@ static void finish_locked(cdc_snapshot_t *s, task_t *t)
 	cdc_log_info("snapshot of %s (%s%s%s) done: %llu rows in %.1f s%s", t->qualified,
 		     t->kind == CDC_SNAP_BACKFILL ? "backfill" : "initial",
 		     t->where ? ", where " : "", t->where ? t->where : "",
-		     (unsigned long long)t->rows, (double)(wall_ms() - t->started_ms) / 1000.0,
+		     (unsigned long long)t->rows, (double)(cdc_wall_ms() - t->started_ms) / 1000.0,
 		     t->gone ? " (the table was dropped)" : "");
 	task_free(t);
 }
@@ -1388,7 +1376,7 @@ binlog_errcode_t cdc_snapshot_emit(cdc_snapshot_t *s, uint64_t file_no, uint64_t
 		(size_t)snprintf(seq, sizeof(seq), "%llu", (unsigned long long)backfill_seq);
 	binlog_buf_t v;
 	binlog_errcode_t rc = BINLOG_OK;
-	int64_t now = wall_ms();
+	int64_t now = cdc_wall_ms();
 
 	*emitted = 0;
 	*chunks = 0;
@@ -1575,7 +1563,7 @@ int cdc_snapshot_is_done(cdc_snapshot_t *s, const char *qualified)
 
 void cdc_snapshot_get_progress(cdc_snapshot_t *s, cdc_snapshot_progress_t *p)
 {
-	int64_t now = mono_ms();
+	int64_t now = cdc_mono_ms();
 	uint64_t est = 0, rows_active = 0;
 
 	memset(p, 0, sizeof(*p));

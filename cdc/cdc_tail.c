@@ -285,14 +285,6 @@ static void on_stop(int sig)
 	stop_requested = 1;
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void sleep_ms(long ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -746,7 +738,7 @@ fail:
  * it. */
 static binlog_errcode_t topic_metadata(tail_t *t, tail_topic_t *tp, binlog_err_t *err)
 {
-	int64_t deadline = mono_ms() + METADATA_WAIT_MS;
+	int64_t deadline = cdc_mono_ms() + METADATA_WAIT_MS;
 	rd_kafka_resp_err_t r;
 
 	tp->rkt = rd_kafka_topic_new(t->rk, tp->name, NULL);
@@ -780,7 +772,7 @@ static binlog_errcode_t topic_metadata(tail_t *t, tail_topic_t *tp, binlog_err_t
 					      rd_kafka_err2str(r));
 		if (stop_requested)
 			return BINLOG_OK;
-		if (mono_ms() >= deadline)
+		if (cdc_mono_ms() >= deadline)
 			return binlog_err_set(err, BINLOG_E_IO,
 					      "topic '%s': no metadata from %s in %d s: %s",
 					      tp->name, t->bootstrap, METADATA_WAIT_MS / 1000,
@@ -929,7 +921,7 @@ static binlog_errcode_t tail_message(tail_t *t, const rd_kafka_message_t *m, bin
 			*st |= P_ENDED;
 			t->ended++;
 		}
-		t->last_ms = mono_ms();
+		t->last_ms = cdc_mono_ms();
 		cdc_log_debug("%s [%" PRId32 "]: at its end, offset %" PRId64, topic ? topic : "?",
 			      m->partition, m->offset);
 		return BINLOG_OK;
@@ -940,7 +932,7 @@ static binlog_errcode_t tail_message(tail_t *t, const rd_kafka_message_t *m, bin
 		*st &= (uint8_t)~P_EOF;
 		t->at_eof--;
 	}
-	t->last_ms = mono_ms();
+	t->last_ms = cdc_mono_ms();
 	t->records++;
 	if (t->out_closed)
 		return BINLOG_OK;
@@ -969,7 +961,7 @@ static binlog_errcode_t tail_loop(tail_t *t, binlog_err_t *err)
 {
 	binlog_errcode_t rc = BINLOG_OK;
 
-	t->last_ms = mono_ms();
+	t->last_ms = cdc_mono_ms();
 	while (!stop_requested && !t->out_closed) {
 		/* Unflushed lines: look without waiting, and flush as soon as
 		 * nothing more is at hand. */
@@ -998,7 +990,7 @@ static binlog_errcode_t tail_loop(tail_t *t, binlog_err_t *err)
 		if ((rc = tail_flush(t, err)) != BINLOG_OK)
 			break;
 		if (t->idle_ms >= 0 && t->have_assignment && t->at_eof == t->assigned &&
-		    mono_ms() - t->last_ms >= t->idle_ms)
+		    cdc_mono_ms() - t->last_ms >= t->idle_ms)
 			break;
 		if (t->until_end && t->have_assignment && t->ended == t->assigned)
 			break;

@@ -600,6 +600,67 @@ def purged(root, seed):
     log('purged: %d backfill rows; merged by sequence the records rebuild the source' % len(bf))
 
 
+def kafka(root, seed):
+    """Into the local broker: the keyed topic, merged per key by (sequence,
+    offset), rebuilds the source, through a SIGKILL."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from live_kafka import Broker, read_topic
+    db, rows = 'snap5', min(ROWS, 200000)
+    log('kafka: filling %s' % db)
+    setup_db(root, db, rows)
+    broker = Broker(['snap.rows:4'])
+    try:
+        wl = Workload(db, seed, rows=rows)
+        wl.start()
+        pipe = Pipeline('kafka', db, 6105, 2, 10000)
+        with open(pipe.cfg) as f:
+            cfg = f.read()
+        cfg = cfg.replace('  type: file\n  path: "%s"\n' % pipe.out,
+                          '  type: kafka\n  bootstrap.servers: %s\n  topic: snap.rows\n'
+                          '  heartbeat.interval: 0s\n' % broker.bootstrap)
+        with open(pipe.cfg, 'w') as f:
+            f.write(cfg)
+        pipe.start()
+
+        def progressed():
+            cp = pipe.checkpoint()
+            return any(t['table'] == 'big' and t.get('after')
+                       for t in (cp or {}).get('snapshot', {}).get('tables', []))
+        pipe.wait('snapshot progress in the checkpoint', progressed, 120)
+        pipe.kill()
+        pipe.start()
+        pipe.wait('the snapshot to finish', pipe.snapshot_done, 300)
+        time.sleep(0.5)
+        wl.finish()
+        pipe.wait('catching up', lambda: pipe.caught_up(root), 120)
+        pipe.stop()
+        recs = read_topic(broker.bootstrap, 'snap.rows', 'kafka', quiet=True)
+    finally:
+        broker.stop()
+    best, snap = {}, 0
+    for r in recs:
+        h = dict(r['headers'])
+        v = json.loads(r['raw'])
+        if h.get('sequence') != str(v['seq']) or h.get('type') != 'data':
+            fail('kafka: headers %r for a record of sequence %s' % (h, v['seq']))
+        t = v['table']
+        if KEYS[t] is None:
+            continue
+        key = json.loads(r['key'])
+        if key != [db, t] + [v['data'][c] for c in KEYS[t]]:
+            fail('kafka: key %r for %r' % (key, v['data']))
+        snap += bool(v.get('snapshot'))
+        k = (t, key_of(t, v['data']))
+        o = (v['seq'], r['offset'])
+        if k not in best or o >= best[k][0]:
+            best[k] = (o, v)
+    keyed = merged_tables({k: v for k, (o, v) in best.items()})
+    compare(pipe, root, keyed, {}, 'Kafka, merged per key by sequence and offset',
+            ['big', 'comp', 'skey'])
+    log('kafka: %d records (%d snapshot rows), through a SIGKILL; merged per key they '
+        'rebuild the source' % (len(recs), snap))
+
+
 def main():
     if not (SOCK and PORT and WORK):
         print('MDB_SOCK, MDB_PORT and LIVE_DIR must be set (run tests/live_snapshot.sh)')
@@ -622,6 +683,8 @@ def main():
             del recs
         if not only or 'parallel' in only:
             scenario(root, 'parallel', 'snap3', 6103, 4, 0, seed + 30)
+        if not only or 'kafka' in only:
+            kafka(root, seed + 50)
         if not only or 'purged' in only:
             purged(root, seed + 40)
     except TestFailure as e:

@@ -9,4 +9,4 @@ set -eu
 BUILD=${BUILD:-build}
 . "$(dirname "$0")/lib/live_py.sh"
 
-live_py live_snapshot -- --innodb-buffer-pool-size=256M
+live_py live_snapshot sluice-broker -- --innodb-buffer-pool-size=256M
