@@ -542,6 +542,33 @@ def backfill(root, pipe, recs, seed):
     log('backfill: %d rows; merged by highest sequence the damaged copy equals the source '
         '(%d records after it)' % (len(bf), len(later)))
 
+    # a key range, the pipeline stopped: taken when it starts
+    size = os.path.getsize(pipe.out)
+    r = subprocess.run([SLUICE, 'snapshot', '-c', pipe.cfg, pipe.db + '-not-the-source',
+                        '--tables', 'x'], capture_output=True, text=True)
+    if r.returncode == 0 or 'not' not in r.stderr:
+        fail('sluice snapshot with another source name: exit %d: %s' % (r.returncode,
+                                                                         r.stderr))
+    r = subprocess.run([SLUICE, 'snapshot', '-c', pipe.cfg, '--tables', '%s\\.comp' % pipe.db,
+                        '--where', "region = 'eu' AND n BETWEEN 100 AND 299"],
+                       capture_output=True, text=True)
+    if r.returncode != 0 or 'not running' not in r.stdout:
+        fail('sluice snapshot --where: exit %d: %s %s' % (r.returncode, r.stdout, r.stderr))
+    pipe.start()
+    pipe.wait('the key-range backfill', lambda: not [
+        f for f in os.listdir(reqdir) if f.endswith('.json')], 60)
+    pipe.wait('catching up', lambda: pipe.caught_up(root), 60)
+    pipe.stop()
+    with open(pipe.out, 'rb') as f:
+        f.seek(size)
+        rows = [json.loads(l)['value'] for l in f]
+    got = sorted((v['data']['region'], v['data']['n']) for v in rows if v.get('snapshot'))
+    want = sorted((r[0], int(r[1])) for r in root.run(
+        "SELECT region, n FROM %s.comp WHERE region = 'eu' AND n BETWEEN 100 AND 299" % pipe.db))
+    if got != want:
+        fail('backfill --where: %d rows, the source has %d in the range' % (len(got), len(want)))
+    log('backfill --where: exactly the %d rows of the key range' % len(got))
+
 
 def purged(root, seed):
     """when_needed: the stored position purged while sluice was stopped."""
