@@ -168,11 +168,8 @@ static int table_filter(void *ctx, const char *qualified)
 	return cdc_pipe_table_captured(ctx, qualified);
 }
 
-/* A DDL in the stream: the catalog forgets (and its store records) what
- * it may have changed, at the stream's position. */
-static binlog_errcode_t on_ddl(void *ctx, const binlog_event_t *ev, binlog_err_t *err)
+binlog_errcode_t cdc_pipe_ddl(cdc_pipe_t *p, const binlog_event_t *ev, binlog_err_t *err)
 {
-	cdc_pipe_t *p = ctx;
 	char db[256];
 
 	if (!p->catalog)
@@ -181,6 +178,11 @@ static binlog_errcode_t on_ddl(void *ctx, const binlog_event_t *ev, binlog_err_t
 		 ev->u.query.db.p ? ev->u.query.db.p : "");
 	schema_catalog_set_at(p->catalog, p->st->seq.ordinal);
 	return schema_catalog_ddl(p->catalog, db, ev->u.query.sql.p, ev->u.query.sql.len, err);
+}
+
+static binlog_errcode_t on_ddl(void *ctx, const binlog_event_t *ev, binlog_err_t *err)
+{
+	return cdc_pipe_ddl(ctx, ev, err);
 }
 
 static void schema_warn(void *ctx, const schema_table_t *st, const char *msg)

@@ -102,6 +102,12 @@ void cdc_pipe_close_catalog_conn(cdc_pipe_t *p);
  */
 void cdc_pipe_attach(cdc_pipe_t *p, cdc_stream_t *st);
 
+/* A DDL statement in the stream: the catalog forgets (and its store
+ * records) what it may have changed, at the stream's position. What
+ * cdc_pipe_attach makes the stream's on_ddl; a caller with more to do
+ * on DDL calls it from its own. 0 or the catalog's error. */
+binlog_errcode_t cdc_pipe_ddl(cdc_pipe_t *p, const binlog_event_t *ev, binlog_err_t *err);
+
 /* 1 when db.table ("db.table") is captured by filter and extra. */
 int cdc_pipe_table_captured(const cdc_pipe_t *p, const char *qualified);
 

@@ -47,6 +47,7 @@
 #include "cdc_fs.h"
 #include "cdc_log.h"
 #include "cdc_offsets.h"
+#include "cdc_pipe.h"
 #include "cdc_replica.h"
 #include "cdc_route.h"
 #include "cdc_schema_history.h"
@@ -101,10 +102,7 @@ typedef struct run {
 	cdc_schema_history_t *history;
 	int lock_fd;
 
-	int sink_fd;
-	sink_t *sink;
-	int sink_rewinds; /* the sink can go back to an offset */
-	cdc_router_t *router;
+	cdc_pipe_t p; /* filter, sink, router, catalog */
 	/* Checkpoints taken, oldest first, each stored once the sink has
 	 * acknowledged the records before it (sink.h: durable). */
 	struct pending {
@@ -127,12 +125,6 @@ typedef struct run {
 	char *req_carry;
 	int64_t req_scan_ms, snap_log_ms, status_ms, snap_tick_ms;
 	int row_image_checked;
-
-	cdc_filter_t *filter;
-	MYSQL *catalog_conn;
-	schema_catalog_t *catalog;
-	schema_stats_t schema_stats;
-	schema_opts_t schema;
 
 	binlog_opts_t dopts;
 	binlog_decoder_t *dec;
@@ -232,80 +224,18 @@ static binlog_errcode_t open_state(run_t *r, binlog_err_t *err)
 	return BINLOG_OK;
 }
 
-static binlog_errcode_t open_kafka(run_t *r, binlog_err_t *err)
-{
-	const cdc_sink_conf_t *k = &r->cfg.sink;
-	char client[300], txid[300];
-	sink_kafka_opts_t o = {
-		.bootstrap = k->bootstrap,
-		.client_id = client,
-		.compression = k->compression,
-		.linger_ms = k->linger_ms,
-		.max_inflight = k->max_inflight,
-		.max_inflight_bytes = k->max_inflight_bytes,
-		.max_record_size = k->max_record_size,
-		.props = k->properties.v,
-		.nprops = k->properties.n,
-		.props_file = k->properties_file,
-		.request_timeout_ms = k->request_timeout_ms,
-		.offsets_topic = k->offsets_topic,
-		.offsets_key = r->cfg.pipeline.name,
-		.stop = &stop_requested,
-	};
-
-	snprintf(client, sizeof(client), "sluice-%s", r->cfg.pipeline.name);
-	if (k->delivery == CDC_DELIVERY_EXACTLY_ONCE) {
-		snprintf(txid, sizeof(txid), "%s",
-			 k->transactional_id ? k->transactional_id : client);
-		o.transactional_id = txid;
-	}
-	if (cdc_router_new(r->cfg.routes, r->cfg.nroutes, k->topic, r->cfg.source.name, &r->router,
-			   err) != BINLOG_OK)
-		return err->code;
-	if (!(r->sink = sink_kafka_new(&o, err)))
-		return err->code;
-	cdc_log_info("kafka sink: %s, %s%s%s", k->bootstrap,
-		     k->delivery == CDC_DELIVERY_EXACTLY_ONCE ? "exactly-once, transactional.id "
-							      : "at-least-once (idempotent)",
-		     o.transactional_id ? o.transactional_id : "", "");
-	return BINLOG_OK;
-}
-
 static binlog_errcode_t open_sink(run_t *r, binlog_err_t *err)
 {
-	sink_file_opts_t so = {.fsync_on_flush = r->cfg.sink.fsync, .headers = r->cfg.sink.headers};
-	const char *path = r->cfg.sink.path;
+	cdc_pipe_kafka_t ko = {.transactional = 1, .stop = &stop_requested};
 
 	if (strcmp(r->cfg.sink.type, "kafka") == 0)
-		return open_kafka(r, err);
-
-	if (strcmp(path, "-") == 0) {
-		r->sink_fd = STDOUT_FILENO;
-	} else {
-		r->sink_fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-		if (r->sink_fd < 0)
-			return binlog_err_set(err, BINLOG_E_LOCAL_IO, "sink.path %s: %s", path,
-					      strerror(errno));
-		if (lseek(r->sink_fd, 0, SEEK_END) < 0)
-			return binlog_err_set(err, BINLOG_E_LOCAL_IO, "sink.path %s: %s", path,
-					      strerror(errno));
-	}
-	r->sink = sink_file_new_ex(r->sink_fd, &so);
-	if (!r->sink)
-		return binlog_err_set(err, BINLOG_E_NOMEM, NULL);
-	r->sink_rewinds =
-		r->sink->ops->offset && r->sink->ops->rewind && r->sink_fd != STDOUT_FILENO;
-	if (r->sink_rewinds) {
-		/* a pipe or terminal cannot go back */
-		struct stat s;
-		r->sink_rewinds = fstat(r->sink_fd, &s) == 0 && S_ISREG(s.st_mode);
-	}
-	return BINLOG_OK;
+		return cdc_pipe_open_kafka(&r->p, &ko, err);
+	return cdc_pipe_open_file(&r->p, CDC_PIPE_FILE_APPEND, err);
 }
 
 static uint64_t sink_offset(run_t *r)
 {
-	return r->sink_rewinds ? r->sink->ops->offset(r->sink) : 0;
+	return r->p.sink_rewinds ? r->p.sink->ops->offset(r->p.sink) : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -325,7 +255,7 @@ static void offsets_of(run_t *r, cdc_offsets_t *o)
 	o->flavor = (char *)flavor_name(r->have_srv ? r->srv.flavor : 0);
 	o->server_id = r->have_srv ? r->srv.server_id : 0;
 	o->server_uuid = r->have_srv ? r->srv.server_uuid : "";
-	o->has_sink_offset = r->sink_rewinds;
+	o->has_sink_offset = r->p.sink_rewinds;
 	o->updated_ms = cdc_wall_ms();
 	o->transactions = r->st.stats.transactions;
 	o->records = r->st.stats.records;
@@ -404,11 +334,11 @@ static binlog_errcode_t store_durable(run_t *r, binlog_err_t *err)
 
 	if (!r->npending)
 		return BINLOG_OK;
-	if (r->sink->ops->durable_error(r->sink, err) != BINLOG_OK) {
+	if (r->p.sink->ops->durable_error(r->p.sink, err) != BINLOG_OK) {
 		binlog_err_prefix(err, "sink");
 		return err->code;
 	}
-	durable = r->sink->ops->durable(r->sink);
+	durable = r->p.sink->ops->durable(r->p.sink);
 	for (int i = 0; i < r->npending && r->pending[i].written <= durable; i++)
 		k = i;
 	if (k < 0)
@@ -434,7 +364,7 @@ static binlog_errcode_t checkpoint_ex(run_t *r, int wait, binlog_err_t *err)
 	cdc_offsets_t o = {0};
 	binlog_buf_t g;
 	binlog_errcode_t rc = BINLOG_OK;
-	const sink_ops_t *ops = r->sink->ops;
+	const sink_ops_t *ops = r->p.sink->ops;
 
 	if (!r->at_boundary || !r->b_file[0])
 		goto waiting;
@@ -446,7 +376,7 @@ static binlog_errcode_t checkpoint_ex(run_t *r, int wait, binlog_err_t *err)
 	    r->c_seq == r->st.seq.last && r->c_records == r->st.stats.records && !r->commit_beats &&
 	    !r->snap_dirty)
 		goto waiting;
-	if (!ops->durable && (rc = sink_flush(r->sink, err)) != BINLOG_OK) {
+	if (!ops->durable && (rc = sink_flush(r->p.sink, err)) != BINLOG_OK) {
 		binlog_err_prefix(err, "sink");
 		return rc;
 	}
@@ -480,7 +410,7 @@ static binlog_errcode_t checkpoint_ex(run_t *r, int wait, binlog_err_t *err)
 		char *text = cdc_offsets_format(&o);
 		if (!text)
 			rc = binlog_err_set(err, BINLOG_E_NOMEM, NULL);
-		else if ((rc = ops->commit(r->sink, text, err)) != BINLOG_OK)
+		else if ((rc = ops->commit(r->p.sink, text, err)) != BINLOG_OK)
 			binlog_err_prefix(err, "sink");
 		free(text);
 	}
@@ -506,7 +436,7 @@ static binlog_errcode_t checkpoint_ex(run_t *r, int wait, binlog_err_t *err)
 		o.snapshot = NULL; /* handed over */
 		p->finished = finished;
 		finished = NULL;
-		p->written = ops->written(r->sink);
+		p->written = ops->written(r->p.sink);
 		if (!p->o.file) {
 			free(p->o.gtid);
 			free(p->o.snapshot);
@@ -536,7 +466,7 @@ static binlog_errcode_t checkpoint_ex(run_t *r, int wait, binlog_err_t *err)
 waiting:
 	if (!ops->durable)
 		return BINLOG_OK;
-	if (wait && (rc = sink_flush(r->sink, err)) != BINLOG_OK) {
+	if (wait && (rc = sink_flush(r->p.sink, err)) != BINLOG_OK) {
 		binlog_err_prefix(err, "sink");
 		return rc;
 	}
@@ -594,7 +524,7 @@ static binlog_errcode_t start_from_checkpoint(run_t *r, cdc_offsets_t *o, binlog
 
 	/* The sink goes back to where the checkpoint left it: what follows
 	 * is written again, identically, from the binlog. */
-	if (o->has_sink_offset && r->sink_rewinds) {
+	if (o->has_sink_offset && r->p.sink_rewinds) {
 		uint64_t have = sink_offset(r);
 		if (have < o->sink_offset)
 			return binlog_err_set(
@@ -609,7 +539,7 @@ static binlog_errcode_t start_from_checkpoint(run_t *r, cdc_offsets_t *o, binlog
 			cdc_log_info("sink %s: dropping the %llu bytes written after the last "
 				     "checkpoint; they are written again from the binlog",
 				     r->cfg.sink.path, (unsigned long long)(have - o->sink_offset));
-			if (r->sink->ops->rewind(r->sink, o->sink_offset, err) != BINLOG_OK)
+			if (r->p.sink->ops->rewind(r->p.sink, o->sink_offset, err) != BINLOG_OK)
 				return err->code;
 		}
 	}
@@ -636,7 +566,7 @@ static binlog_errcode_t first_checkpoint(run_t *r, binlog_err_t *err)
 	o.pos = r->start.pos;
 	o.gtid = r->start.by_gtid && r->start.gtid ? r->start.gtid : "";
 	o.seq_last = r->start.seq_last;
-	o.sink_offset = r->sink_rewinds ? sink_offset(r) : 0;
+	o.sink_offset = r->p.sink_rewinds ? sink_offset(r) : 0;
 	o.emit_file = r->start.emit_file;
 	o.emit_pos = r->start.emit_pos;
 	o.emit_ts_ms = r->start.emit_ts_ms;
@@ -677,20 +607,6 @@ static binlog_errcode_t start_from_config(run_t *r, binlog_err_t *err)
 /* ------------------------------------------------------------------ */
 /* Schema: the catalog connection and DDL                              */
 
-static int table_filter(void *ctx, const char *qualified)
-{
-	run_t *r = ctx;
-	const char *dot = strchr(qualified, '.');
-	char db[256];
-
-	(void)r;
-	if (!dot || (size_t)(dot - qualified) >= sizeof(db))
-		return 1;
-	memcpy(db, qualified, (size_t)(dot - qualified));
-	db[dot - qualified] = 0;
-	return cdc_filter_table(r->filter, db, dot + 1);
-}
-
 static int initial_mode(const run_t *r);
 
 /* A table a DDL statement names that is captured and has had no snapshot
@@ -701,7 +617,7 @@ static void ddl_target(void *ctx, int kind, const char *db, const char *table)
 	binlog_err_t e;
 	char q[600];
 
-	if (kind != SCHEMA_DDL_TABLE || !db || !table || !cdc_filter_table(r->filter, db, table))
+	if (kind != SCHEMA_DDL_TABLE || !db || !table || !cdc_filter_table(r->p.filter, db, table))
 		return;
 	snprintf(q, sizeof(q), "%s.%s", db, table);
 	if (cdc_snapshot_is_done(r->snap, q))
@@ -724,50 +640,7 @@ static binlog_errcode_t on_ddl(void *ctx, const binlog_event_t *ev, binlog_err_t
 		(void)schema_ddl_targets(db[0] ? db : NULL, ev->u.query.sql.p, ev->u.query.sql.len,
 					 ddl_target, r);
 	}
-	if (!r->catalog)
-		return BINLOG_OK;
-	snprintf(db, sizeof(db), "%.*s", (int)ev->u.query.db.len,
-		 ev->u.query.db.p ? ev->u.query.db.p : "");
-	schema_catalog_set_at(r->catalog, r->st.seq.ordinal);
-	return schema_catalog_ddl(r->catalog, db, ev->u.query.sql.p, ev->u.query.sql.len, err);
-}
-
-static void schema_warn(void *ctx, const schema_table_t *st, const char *msg)
-{
-	(void)ctx;
-	cdc_log_warn("%s: %s", st->qualified, msg);
-}
-
-static binlog_errcode_t open_catalog(run_t *r, binlog_err_t *err)
-{
-	cdc_conn_opts_t o;
-
-	if (r->cfg.source.catalog == CDC_CATALOG_NEVER)
-		return BINLOG_OK;
-	if (cdc_conn_opts_copy(&o, &r->cfg.source.conn) != BINLOG_OK)
-		return binlog_err_set(err, BINLOG_E_NOMEM, NULL);
-	o.read_timeout_s = 60;
-	r->catalog_conn = cdc_conn_open(&o, err);
-	cdc_conn_opts_free(&o);
-	if (!r->catalog_conn)
-		return err->code;
-	if (!r->catalog) {
-		r->catalog = schema_catalog_new(r->catalog_conn);
-		if (!r->catalog)
-			return binlog_err_set(err, BINLOG_E_NOMEM, NULL);
-	} else {
-		schema_catalog_set_conn(r->catalog, r->catalog_conn);
-	}
-	return BINLOG_OK;
-}
-
-static void close_catalog_conn(run_t *r)
-{
-	if (r->catalog)
-		schema_catalog_set_conn(r->catalog, NULL);
-	if (r->catalog_conn)
-		mysql_close(r->catalog_conn);
-	r->catalog_conn = NULL;
+	return cdc_pipe_ddl(&r->p, ev, err);
 }
 
 /* ------------------------------------------------------------------ */
@@ -816,7 +689,7 @@ static int64_t beat_every(const run_t *r)
 
 static int beats(const run_t *r)
 {
-	return r->router && r->cfg.sink.heartbeat_ms && r->sink->ops->heartbeat;
+	return r->p.router && r->cfg.sink.heartbeat_ms && r->p.sink->ops->heartbeat;
 }
 
 /*
@@ -837,7 +710,7 @@ static binlog_errcode_t beat(run_t *r, int64_t now, binlog_err_t *err)
 		return BINLOG_OK;
 	r->beat_scan_ms = now;
 	binlog_buf_init(&v, 0);
-	for (cdc_route_entry_t *e = cdc_router_entries(r->router); e; e = e->next_all) {
+	for (cdc_route_entry_t *e = cdc_router_entries(r->p.router); e; e = e->next_all) {
 		sink_record_t rec = {0};
 		if (now - e->changed_ms < hb || (e->beat_ms && now - e->beat_ms < hb))
 			continue;
@@ -868,14 +741,14 @@ static binlog_errcode_t beat(run_t *r, int64_t now, binlog_err_t *err)
 		rec.source = r->cfg.source.name;
 		rec.type = "heartbeat";
 		rec.topic = e->topic;
-		if ((rc = r->sink->ops->heartbeat(r->sink, &rec, err)) != BINLOG_OK) {
+		if ((rc = r->p.sink->ops->heartbeat(r->p.sink, &rec, err)) != BINLOG_OK) {
 			binlog_err_prefix(err, "heartbeat of %s.%s", e->db, e->table);
 			break;
 		}
 		e->beat_ms = now;
 		r->heartbeats++;
 		/* In a transaction they are seen when it commits: soon. */
-		r->commit_beats = r->sink->ops->commit != NULL;
+		r->commit_beats = r->p.sink->ops->commit != NULL;
 	}
 	binlog_buf_free(&v);
 	return rc;
@@ -893,22 +766,23 @@ static void route_known_tables(run_t *r)
 	binlog_err_t err = {0};
 	int64_t now = cdc_mono_ms();
 
-	if (!beats(r) || !r->catalog_conn)
+	if (!beats(r) || !r->p.catalog_conn)
 		return;
-	if (mysql_query(r->catalog_conn,
+	if (mysql_query(r->p.catalog_conn,
 			"SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES "
 			"WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN ('mysql', "
 			"'information_schema', 'performance_schema', 'sys')") != 0 ||
-	    !(res = mysql_store_result(r->catalog_conn))) {
+	    !(res = mysql_store_result(r->p.catalog_conn))) {
 		cdc_log_warn("listing the captured tables for heartbeats: %s",
-			     mysql_error(r->catalog_conn));
+			     mysql_error(r->p.catalog_conn));
 		return;
 	}
 	while ((row = mysql_fetch_row(res)) != NULL) {
 		cdc_route_entry_t *e;
-		if (!row[0] || !row[1] || !cdc_filter_table(r->filter, row[0], row[1]))
+		if (!row[0] || !row[1] || !cdc_filter_table(r->p.filter, row[0], row[1]))
 			continue;
-		e = cdc_router_get(r->router, row[0], strlen(row[0]), row[1], strlen(row[1]), &err);
+		e = cdc_router_get(r->p.router, row[0], strlen(row[0]), row[1], strlen(row[1]),
+				   &err);
 		if (!e) {
 			cdc_log_warn("heartbeats: %s", err.msg);
 			continue;
@@ -931,8 +805,8 @@ static binlog_errcode_t snap_write(void *ctx, sink_record_t *rec, binlog_err_t *
 	run_t *r = ctx;
 
 	rec->gtid = "";
-	if (r->router) {
-		cdc_route_entry_t *e = cdc_router_get(r->router, rec->db, rec->db_len, rec->table,
+	if (r->p.router) {
+		cdc_route_entry_t *e = cdc_router_get(r->p.router, rec->db, rec->db_len, rec->table,
 						      rec->table_len, err);
 		if (!e)
 			return err->code;
@@ -942,7 +816,7 @@ static binlog_errcode_t snap_write(void *ctx, sink_record_t *rec, binlog_err_t *
 		rec->key = NULL;
 		rec->key_len = 0;
 	}
-	return sink_write(r->sink, rec, err);
+	return sink_write(r->p.sink, rec, err);
 }
 
 static binlog_errcode_t snap_record(void *ctx, const schema_table_t *st, const sink_record_t *rec,
@@ -1033,7 +907,7 @@ static binlog_errcode_t each_table(run_t *r, cdc_filter_t *also,
 		return rc;
 	}
 	while (rc == BINLOG_OK && (row = mysql_fetch_row(res)) != NULL) {
-		if (!row[0] || !row[1] || !cdc_filter_table(r->filter, row[0], row[1]) ||
+		if (!row[0] || !row[1] || !cdc_filter_table(r->p.filter, row[0], row[1]) ||
 		    (also && !cdc_filter_table(also, row[0], row[1])))
 			continue;
 		rc = fn(r, row[0], row[1], ctx, err);
@@ -1260,7 +1134,7 @@ static binlog_errcode_t open_snapshot(run_t *r, const char *state, binlog_err_t 
 {
 	cdc_snapshot_opts_t so = {
 		.conn = &r->cfg.source.conn,
-		.filter = r->filter,
+		.filter = r->p.filter,
 		.catalog_mode = r->cfg.source.catalog,
 		.readers = r->cfg.source.snapshot_readers,
 		.chunk_rows = r->cfg.source.snapshot_chunk_rows,
@@ -1378,7 +1252,8 @@ static binlog_errcode_t back_to_boundary(run_t *r, binlog_err_t *err)
 	if (r->st.txn_open) {
 		if (cdc_stream_abort_txn(&r->st, err) != BINLOG_OK)
 			return err->code;
-		if (r->sink_rewinds && r->sink->ops->rewind(r->sink, r->b_sink, err) != BINLOG_OK)
+		if (r->p.sink_rewinds &&
+		    r->p.sink->ops->rewind(r->p.sink, r->b_sink, err) != BINLOG_OK)
 			return err->code;
 	}
 	r->at_boundary = 1;
@@ -1549,7 +1424,7 @@ static binlog_errcode_t stream(run_t *r, binlog_err_t *err)
 			/* Nothing more at once: hand on what is buffered, and
 			 * do what is due (a checkpoint, heartbeats) while
 			 * waiting rather than at the next event. */
-			if (sink_push(r->sink, err) != BINLOG_OK)
+			if (sink_push(r->p.sink, err) != BINLOG_OK)
 				return err->code;
 			for (;;) {
 				int64_t left = next_tick(r);
@@ -1697,11 +1572,11 @@ static binlog_errcode_t follow(run_t *r, binlog_err_t *err)
 		 * and again after a pause that grows while it keeps failing. */
 		if (back_to_boundary(r, err) != BINLOG_OK || resume_point(r, err) != BINLOG_OK)
 			return err->code;
-		if (r->catalog) {
+		if (r->p.catalog) {
 			/* it may have lost its connection the same way */
 			binlog_err_t e2;
-			close_catalog_conn(r);
-			(void)open_catalog(r, &e2);
+			cdc_pipe_close_catalog_conn(&r->p);
+			(void)cdc_pipe_open_catalog(&r->p, &e2);
 		}
 		if (r->st.stats.records + r->st.stats.transactions != before) {
 			failures = 0;
@@ -1736,7 +1611,7 @@ static binlog_errcode_t recover(run_t *r, cdc_offsets_t *o, int *found, binlog_e
 	char where[300];
 	cdc_offsets_t ko;
 
-	if (r->sink->ops->recover(r->sink, &text, err) != BINLOG_OK) {
+	if (r->p.sink->ops->recover(r->p.sink, &text, err) != BINLOG_OK) {
 		binlog_err_prefix(err, "reading the committed checkpoint");
 		return err->code;
 	}
@@ -1775,30 +1650,26 @@ static binlog_errcode_t setup(run_t *r, binlog_err_t *err)
 		return err->code;
 	if (open_state(r, err) != BINLOG_OK || open_sink(r, err) != BINLOG_OK)
 		return err->code;
-	if (cdc_filter_new(&r->cfg.source, &r->filter, err) != BINLOG_OK)
+	if (cdc_pipe_open_filter(&r->p, err) != BINLOG_OK)
 		return err->code;
 	binlog_opts_default(&r->dopts);
 	r->dopts.initial_checksum = BINLOG_CHECKSUM_UNDEF;
 	r->dopts.max_event_size = r->cfg.pipeline.max_event_size;
 	r->dopts.max_inflated_size = r->cfg.pipeline.max_inflated_size;
 	r->dec = binlog_decoder_new(&r->dopts);
-	if (!r->dec || cdc_stream_init(&r->st, r->sink) != BINLOG_OK)
+	if (!r->dec || cdc_stream_init(&r->st, r->p.sink) != BINLOG_OK)
 		return binlog_err_set(err, BINLOG_E_NOMEM, NULL);
 	r->st.follow_rotate = 1;
 	r->st.seq.merge_history = 1;
-	r->st.source = r->cfg.source.name;
-	r->st.filter = table_filter;
-	r->st.filter_ctx = r;
-	r->st.on_ddl = on_ddl;
+	cdc_pipe_attach(&r->p, &r->st);
+	r->st.on_ddl = on_ddl; /* snapshots of new tables, then the pipe's */
 	r->st.ddl_ctx = r;
-
-	r->st.router = r->router;
-	r->st.keys = r->router != NULL;
+	r->st.schema = NULL; /* until the catalog is set up */
 	r->st.now_ms = cdc_mono_ms();
 
 	if (cdc_offsets_load(r->state_path, &o, &found, err) != BINLOG_OK)
 		return err->code;
-	if (r->sink->ops->recover && recover(r, &o, &found, err) != BINLOG_OK) {
+	if (r->p.sink->ops->recover && recover(r, &o, &found, err) != BINLOG_OK) {
 		if (found)
 			cdc_offsets_free(&o);
 		return err->code;
@@ -1861,26 +1732,21 @@ static binlog_errcode_t setup(run_t *r, binlog_err_t *err)
 		/* The catalog is read over a connection of its own. A failure
 		 * here is not fatal: tables that need it are asked for again
 		 * (and fail then, retriably). */
-		if (open_catalog(r, err) != BINLOG_OK && !binlog_err_retriable(err->code))
+		if (cdc_pipe_open_catalog(&r->p, err) != BINLOG_OK &&
+		    !binlog_err_retriable(err->code))
 			return err->code;
-		if (!r->catalog)
-			r->catalog = schema_catalog_new(NULL);
-		if (!r->catalog)
+		if (!r->p.catalog)
 			return binlog_err_set(err, BINLOG_E_NOMEM, NULL);
 		r->history = cdc_schema_history_open(r->history_path,
 						     CDC_SEQ_ORDINAL(r->start.seq_last), err);
 		if (!r->history)
 			return err->code;
 		cdc_schema_history_store(r->history, &store);
-		schema_catalog_set_store(r->catalog, &store);
+		schema_catalog_set_store(r->p.catalog, &store);
 	}
-	r->schema.catalog = r->catalog;
-	r->schema.catalog_mode = r->cfg.source.catalog;
-	r->schema.filter = r->filter;
-	r->schema.stats = &r->schema_stats;
-	r->schema.warn = schema_warn;
-	r->schema.warn_ctx = r;
-	r->st.schema = &r->schema;
+	cdc_pipe_attach(&r->p, &r->st); /* now with the catalog */
+	r->st.on_ddl = on_ddl;
+	r->st.ddl_ctx = r;
 	route_known_tables(r);
 	cdc_start_describe(&r->start, where, sizeof(where));
 	cdc_log_debug("start: %s", where);
@@ -1894,17 +1760,11 @@ static void teardown(run_t *r)
 	r->snap = NULL;
 	binlog_buf_free(&r->req_done);
 	free(r->req_carry);
-	close_catalog_conn(r);
-	schema_catalog_free(r->catalog);
+	cdc_pipe_close(&r->p); /* the catalog before the history it writes to */
 	cdc_schema_history_close(r->history);
 	cdc_stream_free(&r->st);
 	binlog_decoder_free(r->dec);
-	cdc_filter_free(r->filter);
-	sink_close(r->sink);
-	cdc_router_free(r->router);
 	pending_drop(r, r->npending);
-	if (r->sink_fd > STDERR_FILENO)
-		close(r->sink_fd);
 	cdc_start_free(&r->start);
 	if (r->lock_fd > 0)
 		close(r->lock_fd);
@@ -1927,7 +1787,7 @@ int cdc_run_main(int argc, char **argv)
 	int c;
 
 	memset(&r, 0, sizeof(r));
-	r.sink_fd = -1;
+	cdc_pipe_init(&r.p, &r.cfg);
 	r.lock_fd = -1;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
@@ -1976,7 +1836,7 @@ int cdc_run_main(int argc, char **argv)
 		 * sink accepted up to the last whole transaction. */
 		/* A sink that cannot deliver is not waited for long. */
 		stop_requested = 1;
-		if (r.sink && r.dec && back_to_boundary(&r, &e2) == BINLOG_OK)
+		if (r.p.sink && r.dec && back_to_boundary(&r, &e2) == BINLOG_OK)
 			(void)checkpoint_ex(&r, 1, &e2);
 		cdc_log_error("%s", err.msg);
 		progress(&r, 1);
