@@ -1097,11 +1097,12 @@ static binlog_errcode_t load_state(cdc_snapshot_t *s, const char *state, binlog_
 		}
 		t->resume = bound_from_json(json_object_get(v, "after"), &ok);
 		if (!ok) {
+			binlog_err_set(err, BINLOG_E_USAGE,
+				       "snapshot state: %s: a malformed key in \"after\"",
+				       t->qualified);
 			task_free(t);
 			json_decref(root);
-			return binlog_err_set(err, BINLOG_E_USAGE,
-					      "snapshot state: %s.%s: a malformed key in \"after\"",
-					      db, table);
+			return err->code;
 		}
 		t->lo = bound_dup(t->resume);
 		if (json_is_integer(rows))
@@ -1124,7 +1125,8 @@ static binlog_errcode_t load_state(cdc_snapshot_t *s, const char *state, binlog_
 cdc_snapshot_t *cdc_snapshot_new(const cdc_snapshot_opts_t *o, const char *state, binlog_err_t *err)
 {
 	cdc_snapshot_t *s = calloc(1, sizeof(*s));
-	unsigned n = o->readers < 1 ? 1 : o->readers > MAX_READERS ? MAX_READERS : o->readers;
+	/* 0 readers: the state only, nothing read (tests) */
+	unsigned n = o->readers > MAX_READERS ? MAX_READERS : o->readers;
 
 	if (!s) {
 		binlog_err_set(err, BINLOG_E_NOMEM, NULL);
@@ -1132,7 +1134,7 @@ cdc_snapshot_t *cdc_snapshot_new(const cdc_snapshot_opts_t *o, const char *state
 	}
 	s->o = *o;
 	s->o.readers = n;
-	s->max_held = n * 2;
+	s->max_held = n ? n * 2 : 2;
 	s->hw_file = o->from_file_no;
 	s->hw_pos = o->from_pos;
 	if (s->max_held > 60)

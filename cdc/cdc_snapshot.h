@@ -53,7 +53,8 @@ typedef struct cdc_snapshot_opts {
 	const cdc_conn_opts_t *conn; /* copied */
 	const cdc_filter_t *filter;  /* column rules; outlives the snapshot */
 	int catalog_mode;            /* enum cdc_catalog_mode */
-	unsigned readers;            /* parallel chunk readers, >= 1 */
+	unsigned readers;            /* parallel chunk readers (0: none, the
+				      * state only, for tests) */
 	uint64_t chunk_rows;         /* rows per chunk */
 	uint64_t chunk_bytes;        /* bound on one chunk's records */
 	uint64_t window_keys;        /* keys noted per chunk before it is read again */
