@@ -71,7 +71,7 @@ source:
   username: root
   server-id: 4201
   tables: shop_(eu|us)\..*
-  scan.startup.mode: earliest-offset
+  scan.startup.mode: initial
 sink:
   type: kafka
   bootstrap.servers: $bootstrap
@@ -87,14 +87,19 @@ pipeline:
   state-dir: $dir/state
   checkpoint.interval: 200ms
 EOF
-echo "== sluice run -c shop.yaml (routing shop_*.orders into one topic)"
+echo "== rows that are there before sluice starts: the snapshot reads them"
+mdb_sql "
+INSERT INTO shop_eu.audit VALUES (1, 'quiet table: it will only get heartbeats');
+INSERT INTO shop_us.orders VALUES (1, 9, 42.00, '2024-06-01 10:00:00', 'express');
+"
+echo "== sluice run -c shop.yaml (snapshot, then the binlog; shop_*.orders into one topic)"
 sed 's/^/   /' "$dir/shop.yaml"
 SLUICE_LOG=warn "$BUILD/sluice" run -c "$dir/shop.yaml" &
 sluice_pid=$!
 
 echo "== running a small workload"
+sleep 1
 mdb_sql "
-INSERT INTO shop_eu.audit VALUES (1, 'quiet table: it will only get heartbeats');
 INSERT INTO shop_eu.customer (name, email, balance, tier, prefs) VALUES
   ('Ann Lee', 'ann@example.com', 10.50, 'gold', '{\"lang\": \"en\", \"news\": true}'),
   ('Bo Chen', NULL, 0, 'basic', NULL),
