@@ -7,7 +7,7 @@
 #   make check            test, then SANITIZE=1 test, then a short fuzz run:
 #                         what CI runs
 #   make fuzz             build the libFuzzer targets (clang)
-#   make bench            decode and live-capture benchmarks (docs/BENCHMARKS.md)
+#   make bench            decode, live-capture, snapshot benchmarks (docs/BENCHMARKS.md)
 #   make demo             the README's local demo
 #   make format / lint    clang-format; forbidden-function check
 #
@@ -111,6 +111,7 @@ fuzz-run: fuzz
 bench: $(BUILD)/sluice
 	@BUILD=$(BUILD) tests/bench/run.sh
 	@BUILD=$(BUILD) tests/bench/live.sh
+	@BUILD=$(BUILD) tests/bench/snapshot.sh
 
 demo: $(BUILD)/sluice
 	@BUILD=$(BUILD) tests/demo.sh
