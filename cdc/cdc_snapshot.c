@@ -428,6 +428,20 @@ static void fail_locked(cdc_snapshot_t *s, const binlog_err_t *e)
 	}
 }
 
+/* Wait ms, or until the snapshot is stopped (a reader backing off must
+ * not hold up a SIGTERM). */
+static void nap(cdc_snapshot_t *s, int64_t ms)
+{
+	int64_t until = cdc_wall_ms() + ms;
+	struct timespec ts = {.tv_sec = until / 1000, .tv_nsec = (until % 1000) * 1000000L};
+
+	pthread_mutex_lock(&s->mu);
+	while (!s->stop && cdc_wall_ms() < until)
+		if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&s->mu);
+}
+
 /* ------------------------------------------------------------------ */
 /* Readers                                                             */
 
@@ -798,7 +812,7 @@ static binlog_errcode_t read_chunk(reader_t *rd, chunk_t *c, binlog_err_t *err)
 		 * visible yet (binlog first, then the engine): a moment. */
 		if (cdc_exec(rd->m, "ROLLBACK", err) != BINLOG_OK)
 			return err->code;
-		if (++tries > SNAP_RETRIES)
+		if (++tries > SNAP_RETRIES || s->stop)
 			return binlog_err_set(err, BINLOG_E_IO,
 					      "snapshot of %s: the server's consistent read stays "
 					      "behind what the binlog stream read (%s:%llu)",
@@ -1009,7 +1023,7 @@ static void *reader_main(void *arg)
 		if (binlog_err_retriable(err.code)) {
 			cdc_log_warn("%s; retrying in %lld ms", err.msg, (long long)backoff);
 			reader_close(rd);
-			sleep_ms(backoff);
+			nap(s, backoff);
 			backoff = backoff * 2 > BACKOFF_MAXMS ? BACKOFF_MAXMS : backoff * 2;
 		}
 	}
