@@ -411,6 +411,15 @@ def scenario(root, name, db, server_id, readers, kills, seed, late=False):
     st = pipe.status()['snapshot']
     log('%s: snapshot done: %d rows, %d left to the stream, %d chunks read again'
         % (name, st['rows'], st['left_to_stream'], st['rereads']))
+    r = subprocess.run([SLUICE, 'snapshot', '-c', pipe.cfg, '--status'], capture_output=True,
+                       text=True)
+    try:
+        shown = json.loads(r.stdout)['snapshot']
+    except (ValueError, KeyError, TypeError):
+        fail('%s: sluice snapshot --status printed %r (exit %d)' % (name, r.stdout[:300],
+                                                                   r.returncode))
+    if shown['tables'] != shown['tables_done'] or shown['rows'] < ROWS:
+        fail('%s: sluice snapshot --status: %r' % (name, shown))
     tables = list(BASE)
     if late:
         # a table filled where it is not captured, then renamed into the
@@ -498,14 +507,15 @@ def backfill(root, pipe, recs, seed):
     wl.start()
     pipe.start()
     time.sleep(1)
-    r = subprocess.run([SLUICE, 'snapshot', '-c', pipe.cfg, '--tables',
+    # --wait: returns once the pipeline has done it, printing the status
+    r = subprocess.run([SLUICE, 'snapshot', '-c', pipe.cfg, '--wait', '--tables',
                         '%s\\.big,%s\\.comp' % (pipe.db, pipe.db)],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        fail('sluice snapshot: exit %d: %s' % (r.returncode, r.stderr))
+                       capture_output=True, text=True, timeout=300)
+    if r.returncode != 0 or not r.stdout.rstrip().endswith('done'):
+        fail('sluice snapshot --wait: exit %d: %s %s' % (r.returncode, r.stdout, r.stderr))
     reqdir = os.path.join(pipe.state, pipe.name + '.requests')
-    pipe.wait('the backfill request to be done',
-              lambda: not [f for f in os.listdir(reqdir) if f.endswith('.json')], 300)
+    if [f for f in os.listdir(reqdir) if f.endswith('.json')]:
+        fail('sluice snapshot --wait returned with the request still there')
     time.sleep(0.5)
     wl.finish()
     pipe.wait('catching up', lambda: pipe.caught_up(root), 120)
