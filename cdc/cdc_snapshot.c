@@ -1166,6 +1166,12 @@ cdc_snapshot_t *cdc_snapshot_new(const cdc_snapshot_opts_t *o, const char *state
 		s->conn.read_timeout_s = 600;
 	if (state && *state && load_state(s, state, err) != BINLOG_OK)
 		goto fail;
+	/* The client library initialises itself on first use; the readers
+	 * may be the first, several at once. */
+	if (n && mysql_library_init(0, NULL, NULL) != 0) {
+		binlog_err_set(err, BINLOG_E_NOMEM, "the MariaDB client library did not start");
+		goto fail;
+	}
 	for (unsigned i = 0; i < n; i++) {
 		reader_t *rd = &s->readers[i];
 		rd->s = s;
