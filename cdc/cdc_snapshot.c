@@ -353,6 +353,7 @@ struct cdc_snapshot {
 	/* progress */
 	unsigned tables_total, tables_done;
 	uint64_t rows, dropped, rereads, estimate_done;
+	uint64_t rows_finished; /* rows of the tables done */
 	int estimated;
 	int64_t rate_ms;
 	uint64_t rate_rows;
@@ -1078,6 +1079,17 @@ static binlog_errcode_t load_state(cdc_snapshot_t *s, const char *state, binlog_
 	}
 	tables = json_object_get(root, "tables");
 	done = json_object_get(root, "done");
+	if ((v = json_object_get(root, "progress")) != NULL) {
+		json_t *x = json_object_get(v, "tables_done"),
+		       *y = json_object_get(v, "rows_finished");
+		if (json_is_integer(x) && json_integer_value(x) >= 0 &&
+		    json_integer_value(x) < 1000000000)
+			s->tables_done = (unsigned)json_integer_value(x);
+		if (json_is_integer(y) && json_integer_value(y) >= 0)
+			s->rows_finished = (uint64_t)json_integer_value(y);
+	}
+	s->tables_total = s->tables_done;
+	s->rows = s->rows_finished;
 	json_array_foreach(done, i, v)
 	{
 		if (json_is_string(v) && !add_done(s, json_string_value(v))) {
@@ -1381,6 +1393,7 @@ static void finish_locked(cdc_snapshot_t *s, task_t *t)
 		binlog_buf_putc(&s->fin, '\n');
 	}
 	s->tables_done++;
+	s->rows_finished += t->rows;
 	cdc_log_info("snapshot of %s (%s%s%s) done: %llu rows in %.1f s%s", t->qualified,
 		     t->kind == CDC_SNAP_BACKFILL ? "backfill" : "initial",
 		     t->where ? ", where " : "", t->where ? t->where : "",
@@ -1563,6 +1576,10 @@ char *cdc_snapshot_state(cdc_snapshot_t *s, char **finished)
 			*finished = strdup((const char *)s->fin.data);
 		binlog_buf_reset(&s->fin);
 	}
+	/* progress so far, so that it adds up across restarts */
+	json_object_set_new(root, "progress",
+			    json_pack("{s:I, s:I}", "tables_done", (json_int_t)s->tables_done,
+				      "rows_finished", (json_int_t)s->rows_finished));
 	pthread_mutex_unlock(&s->mu);
 	json_object_set_new(root, "tables", tables);
 	json_object_set_new(root, "done", done);
