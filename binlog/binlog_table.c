@@ -42,9 +42,10 @@
 #include "binlog_int.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "binlog_decimal.h"
-#include <string.h>
+#include "binlog_types.h"
 
 struct table_priv {
 	binlog_table_t t;
@@ -53,7 +54,7 @@ struct table_priv {
 	binlog_str_t *labels;
 };
 
-static int is_numeric(uint8_t type)
+int binlog_column_is_numeric(uint8_t type)
 {
 	switch (type) {
 	case BINLOG_TYPE_TINY:
@@ -71,7 +72,7 @@ static int is_numeric(uint8_t type)
 	}
 }
 
-static int is_character(uint8_t type, int flavor)
+int binlog_column_has_charset(uint8_t type, int flavor)
 {
 	switch (type) {
 	case BINLOG_TYPE_STRING:
@@ -255,9 +256,9 @@ static int col_lists_build(col_lists_t *l, const binlog_table_t *t, int flavor)
 		l->idx[k] = l->mem + (size_t)k * t->ncols;
 	for (uint32_t i = 0; i < t->ncols; i++) {
 		uint8_t ty = t->cols[i].type;
-		if (is_numeric(ty))
+		if (binlog_column_is_numeric(ty))
 			l->idx[CLS_NUMERIC][l->n[CLS_NUMERIC]++] = i;
-		if (is_character(ty, flavor))
+		if (binlog_column_has_charset(ty, flavor))
 			l->idx[CLS_CHARACTER][l->n[CLS_CHARACTER]++] = i;
 		if (ty == BINLOG_TYPE_ENUM || ty == BINLOG_TYPE_SET)
 			l->idx[CLS_ENUM_SET][l->n[CLS_ENUM_SET]++] = i;

@@ -159,6 +159,13 @@ enum binlog_column_type {
 /* "LONGLONG", "NEWDECIMAL", ... or NULL for an unknown code. */
 const char *binlog_column_type_name(unsigned type);
 
+/* The column types TABLE_MAP's optional metadata gives a signedness bit
+ * (SIGNEDNESS), and those it gives a charset (COLUMN_CHARSET; MariaDB also
+ * for GEOMETRY and its compressed columns). Types as a TABLE_MAP writes
+ * them or as the decoder resolves them. */
+int binlog_column_is_numeric(uint8_t type);
+int binlog_column_has_charset(uint8_t type, int flavor);
+
 /* Event header flags. */
 #define BINLOG_LOG_EVENT_BINLOG_IN_USE_F 0x0001
 #define BINLOG_LOG_EVENT_ARTIFICIAL_F    0x0020

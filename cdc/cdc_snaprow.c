@@ -87,6 +87,7 @@
 #include <errmsg.h>
 #include <mysqld_error.h>
 
+#include "binlog_types.h"
 #include "binlog_decimal.h"
 #include "binlog_jsonw.h"
 #include "cdc_record.h"
@@ -761,42 +762,6 @@ unsupported:
 			      cc->name, d ? d->column_type : dt);
 }
 
-static int is_numeric(uint8_t type)
-{
-	switch (type) {
-	case BINLOG_TYPE_TINY:
-	case BINLOG_TYPE_SHORT:
-	case BINLOG_TYPE_INT24:
-	case BINLOG_TYPE_LONG:
-	case BINLOG_TYPE_LONGLONG:
-	case BINLOG_TYPE_NEWDECIMAL:
-	case BINLOG_TYPE_FLOAT:
-	case BINLOG_TYPE_DOUBLE:
-	case BINLOG_TYPE_YEAR:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-/* The columns whose charset COLUMN_CHARSET lists (binlog_table.c). */
-static int is_character(uint8_t type, int flavor)
-{
-	switch (type) {
-	case BINLOG_TYPE_STRING:
-	case BINLOG_TYPE_VARCHAR:
-	case BINLOG_TYPE_BLOB:
-	case BINLOG_TYPE_VECTOR:
-		return 1;
-	case BINLOG_TYPE_GEOMETRY:
-	case BINLOG_TYPE_BLOB_COMPRESSED:
-	case BINLOG_TYPE_VARCHAR_COMPRESSED:
-		return flavor == BINLOG_FLAVOR_MARIADB;
-	default:
-		return 0;
-	}
-}
-
 /* The SELECT expression of column i. */
 static void put_select(binlog_buf_t *b, const cdc_snap_table_t *t, uint32_t i)
 {
@@ -974,9 +939,9 @@ binlog_errcode_t cdc_snap_table_load(MYSQL *m, const char *db, const char *table
 		    (t->flavor == BINLOG_FLAVOR_MYSQL ? BINLOG_HAS_VISIBILITY : 0);
 	for (uint32_t i = 0; i < t->bt.ncols; i++) {
 		const binlog_column_t *c = &t->bt.cols[i];
-		if (is_numeric(c->type))
+		if (binlog_column_is_numeric(c->type))
 			t->bt.has |= BINLOG_HAS_SIGNEDNESS;
-		if (is_character(c->type, t->flavor))
+		if (binlog_column_has_charset(c->type, t->flavor))
 			t->bt.has |= BINLOG_HAS_CHARSETS;
 		if (c->type == BINLOG_TYPE_ENUM || c->type == BINLOG_TYPE_SET)
 			t->bt.has |= BINLOG_HAS_LABELS;
