@@ -164,17 +164,8 @@ static binlog_errcode_t run(MYSQL *m, const binlog_buf_t *q, const char *what, M
 }
 
 /* s as the body of a quoted string literal. */
-static void put_escaped(binlog_buf_t *q, MYSQL *m, const char *s)
-{
-	size_t n = strlen(s);
-	uint8_t *o = binlog_buf_space(q, 2 * n + 1);
-
-	if (o)
-		binlog_buf_commit(q, mysql_real_escape_string(m, (char *)o, s, (unsigned long)n));
-}
-
 /* `name`, with backticks doubled. */
-static void put_ident(binlog_buf_t *b, const char *name)
+void cdc_snap_put_ident(binlog_buf_t *b, const char *name)
 {
 	binlog_buf_putc(b, '`');
 	for (const char *p = name; *p; p++) {
@@ -183,24 +174,6 @@ static void put_ident(binlog_buf_t *b, const char *name)
 		binlog_buf_putc(b, (uint8_t)*p);
 	}
 	binlog_buf_putc(b, '`');
-}
-
-/* "SELECT <cols> FROM information_schema.<from> WHERE TABLE_SCHEMA='db'
- * AND TABLE_NAME='table'<tail>" */
-static void info_query(binlog_buf_t *q, MYSQL *m, const char *cols, const char *from,
-		       const char *db, const char *table, const char *tail)
-{
-	binlog_buf_reset(q);
-	binlog_buf_lit(q, "SELECT ");
-	binlog_buf_puts(q, cols);
-	binlog_buf_lit(q, " FROM information_schema.");
-	binlog_buf_puts(q, from);
-	binlog_buf_lit(q, " WHERE TABLE_SCHEMA='");
-	put_escaped(q, m, db);
-	binlog_buf_lit(q, "' AND TABLE_NAME='");
-	put_escaped(q, m, table);
-	binlog_buf_putc(q, '\'');
-	binlog_buf_puts(q, tail);
 }
 
 binlog_errcode_t cdc_snap_session(MYSQL *m, binlog_err_t *err)
@@ -283,7 +256,8 @@ static binlog_errcode_t read_table(MYSQL *m, const char *db, const char *table, 
 	int found = 0;
 
 	binlog_buf_init(&q, 0);
-	info_query(&q, m, "TABLE_NAME, TABLE_ROWS", "TABLES", db, table, "");
+	schema_catalog_query(&q, m, "TABLE_NAME, TABLE_ROWS", "TABLES", "TABLE_SCHEMA", db, table,
+			     "");
 	rc = run(m, &q, "information_schema.TABLES", &res, err);
 	binlog_buf_free(&q);
 	if (rc != BINLOG_OK)
@@ -316,11 +290,12 @@ static binlog_errcode_t read_columns(MYSQL *m, const char *db, const char *table
 	*out = NULL;
 	*nout = 0;
 	binlog_buf_init(&q, 0);
-	info_query(&q, m,
-		   "TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, "
-		   "CHARACTER_OCTET_LENGTH, NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION, "
-		   "CHARACTER_SET_NAME, EXTRA",
-		   "COLUMNS", db, table, " ORDER BY ORDINAL_POSITION");
+	schema_catalog_query(
+		&q, m,
+		"TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, "
+		"CHARACTER_OCTET_LENGTH, NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION, "
+		"CHARACTER_SET_NAME, EXTRA",
+		"COLUMNS", "TABLE_SCHEMA", db, table, " ORDER BY ORDINAL_POSITION");
 	rc = run(m, &q, "information_schema.COLUMNS", &res, err);
 	binlog_buf_free(&q);
 	if (rc != BINLOG_OK)
@@ -369,8 +344,9 @@ static binlog_errcode_t read_prefixes(MYSQL *m, const char *db, const char *exac
 	binlog_errcode_t rc;
 
 	binlog_buf_init(&q, 0);
-	info_query(&q, m, "TABLE_NAME, COLUMN_NAME, SUB_PART", "STATISTICS", db, exact,
-		   " AND INDEX_NAME = 'PRIMARY' AND SUB_PART IS NOT NULL");
+	schema_catalog_query(&q, m, "TABLE_NAME, COLUMN_NAME, SUB_PART", "STATISTICS",
+			     "TABLE_SCHEMA", db, exact,
+			     " AND INDEX_NAME = 'PRIMARY' AND SUB_PART IS NOT NULL");
 	rc = run(m, &q, "information_schema.STATISTICS", &res, err);
 	binlog_buf_free(&q);
 	if (rc != BINLOG_OK)
@@ -771,20 +747,20 @@ static void put_select(binlog_buf_t *b, const cdc_snap_table_t *t, uint32_t i)
 	case RD_FLOAT:
 	case RD_DOUBLE:
 		binlog_buf_lit(b, "CONCAT(IF(");
-		put_ident(b, name);
+		cdc_snap_put_ident(b, name);
 		binlog_buf_lit(b, " = 0 AND ATAN2(");
-		put_ident(b, name);
+		cdc_snap_put_ident(b, name);
 		binlog_buf_lit(b, ", -1) < 0, '-', ''), CAST(");
-		put_ident(b, name);
+		cdc_snap_put_ident(b, name);
 		binlog_buf_lit(b, " AS DOUBLE))");
 		break;
 	case RD_BIT:
-		put_ident(b, name);
+		cdc_snap_put_ident(b, name);
 		binlog_buf_lit(b, "+0");
 		break;
 	case RD_FIXED:
 		binlog_buf_lit(b, "UNHEX(HEX(");
-		put_ident(b, name);
+		cdc_snap_put_ident(b, name);
 		binlog_buf_lit(b, "))");
 		break;
 	case RD_LABELS:
@@ -793,16 +769,16 @@ static void put_select(binlog_buf_t *b, const cdc_snap_table_t *t, uint32_t i)
 		 * convert the digits to a UCS-2 column's charset). Not c+0,
 		 * which is signed for a SET of 64 members. */
 		binlog_buf_lit(b, "CONCAT(CAST(");
-		put_ident(b, name);
+		cdc_snap_put_ident(b, name);
 		binlog_buf_lit(b, " AS UNSIGNED), ',', CAST(");
-		put_ident(b, name);
+		cdc_snap_put_ident(b, name);
 		binlog_buf_lit(b, " AS BINARY))");
 		break;
 	case RD_ABSENT:
 		binlog_buf_lit(b, "NULL");
 		break;
 	default:
-		put_ident(b, name);
+		cdc_snap_put_ident(b, name);
 	}
 }
 
@@ -923,7 +899,7 @@ binlog_errcode_t cdc_snap_table_load(MYSQL *m, const char *db, const char *table
 		t->pk[k] = ct->pk[k];
 		t->bt.cols[ct->pk[k]].flags |= BINLOG_COL_PK;
 		binlog_buf_reset(&b);
-		put_ident(&b, t->cols[ct->pk[k]].name);
+		cdc_snap_put_ident(&b, t->cols[ct->pk[k]].name);
 		binlog_buf_putc(&b, 0);
 		if (b.failed || !(t->pk_names[k] = dup_s((const char *)b.data))) {
 			rc = binlog_err_set(err, BINLOG_E_NOMEM, NULL);

@@ -124,4 +124,7 @@ binlog_errcode_t cdc_snap_row_values(const cdc_snap_table_t *t, char **row,
 void cdc_snap_literal(const cdc_snap_table_t *t, uint32_t col, const char *v, size_t n,
 		      binlog_buf_t *b);
 
+/* Append `name` as an SQL identifier (backquoted, backquotes doubled). */
+void cdc_snap_put_ident(binlog_buf_t *b, const char *name);
+
 #endif

@@ -268,7 +268,7 @@ static int keyset_add(keyset_t *k, const uint8_t *p, uint32_t n, uint64_t max)
 /* ------------------------------------------------------------------ */
 /* Tasks and chunks                                                    */
 
-enum { C_TODO = 0, C_READING, C_READY };
+enum { C_QUEUED = 0, C_READING, C_READY }; /* queued to be read (again) */
 
 typedef struct rec_ix {
 	uint32_t off, len; /* the value in chunk.data */
@@ -338,7 +338,7 @@ struct cdc_snapshot {
 	int stop;
 	task_t *tasks;   /* queued and in progress, in order */
 	chunk_t *chunks; /* registered, being read or read: by registration */
-	chunk_t *todo;   /* to be read again */
+	chunk_t *reread; /* to be read again */
 	unsigned held;   /* chunks split off and not emitted */
 	unsigned max_held;
 	atomic_uint nopen;        /* chunks the stream notes keys for */
@@ -474,17 +474,6 @@ static binlog_errcode_t reader_connect(reader_t *rd, binlog_err_t *err)
 	return BINLOG_OK;
 }
 
-static void put_ident(binlog_buf_t *b, const char *s)
-{
-	binlog_buf_putc(b, '`');
-	for (; *s; s++) {
-		if (*s == '`')
-			binlog_buf_putc(b, '`');
-		binlog_buf_putc(b, (uint8_t)*s);
-	}
-	binlog_buf_putc(b, '`');
-}
-
 /*
  * key > lo (cmp ">") or key <= hi (cmp "<="), for a key of several
  * columns spelt out so that any server's range optimizer uses the key:
@@ -519,9 +508,9 @@ static void put_from_where(binlog_buf_t *b, const task_t *t, const bound_t *lo, 
 	int and = 0;
 
 	binlog_buf_lit(b, " FROM ");
-	put_ident(b, t->db);
+	cdc_snap_put_ident(b, t->db);
 	binlog_buf_putc(b, '.');
-	put_ident(b, t->table);
+	cdc_snap_put_ident(b, t->table);
 	if (lo) {
 		binlog_buf_lit(b, " WHERE ");
 		put_key_cmp(b, t->meta, lo, 0);
@@ -890,9 +879,9 @@ static void unregister_locked(cdc_snapshot_t *s, chunk_t *c)
 /* c is to be read again (with the lock held). */
 static void requeue_locked(cdc_snapshot_t *s, chunk_t *c)
 {
-	chunk_t **pp = &s->todo;
+	chunk_t **pp = &s->reread;
 
-	c->state = C_TODO;
+	c->state = C_QUEUED;
 	c->rereads++;
 	s->rereads++;
 	keyset_free(&c->changed);
@@ -954,9 +943,9 @@ static void *reader_main(void *arg)
 		for (;;) {
 			if (s->stop || s->failed)
 				break;
-			if (s->todo && s->held <= s->max_held) {
-				c = s->todo;
-				s->todo = c->next;
+			if (s->reread && s->held <= s->max_held) {
+				c = s->reread;
+				s->reread = c->next;
 				c->next = NULL;
 				break;
 			}
@@ -998,7 +987,7 @@ static void *reader_main(void *arg)
 		if (rd->m && mysql_errno(rd->m))
 			(void)mysql_query(rd->m, "ROLLBACK");
 		pthread_mutex_lock(&s->mu);
-		if (c && c->state != C_TODO)
+		if (c && c->state != C_QUEUED)
 			unregister_locked(s, c);
 		if (rd->gone) {
 			rd->gone = 0;
@@ -1232,9 +1221,9 @@ void cdc_snapshot_free(cdc_snapshot_t *s)
 		s->chunks = c->next;
 		chunk_free(c);
 	}
-	while (s->todo) {
-		chunk_t *c = s->todo;
-		s->todo = c->next;
+	while (s->reread) {
+		chunk_t *c = s->reread;
+		s->reread = c->next;
 		chunk_free(c);
 	}
 	while (s->tasks) {
@@ -1378,7 +1367,7 @@ static void finish_locked(cdc_snapshot_t *s, task_t *t)
 	for (chunk_t *c = s->chunks; c; c = c->next)
 		if (c->t == t)
 			return;
-	for (chunk_t *c = s->todo; c; c = c->next)
+	for (chunk_t *c = s->reread; c; c = c->next)
 		if (c->t == t)
 			return;
 	for (task_t **pp = &s->tasks; *pp; pp = &(*pp)->next)

@@ -322,8 +322,8 @@ static void put_escaped(binlog_buf_t *q, MYSQL *m, const char *s)
 
 /* "SELECT <cols> FROM information_schema.<from> WHERE <dbcol>='db' AND
  * TABLE_NAME='table'<tail>" */
-static void build_query(binlog_buf_t *q, MYSQL *m, const char *cols, const char *from,
-			const char *dbcol, const char *db, const char *table, const char *tail)
+void schema_catalog_query(binlog_buf_t *q, MYSQL *m, const char *cols, const char *from,
+			  const char *dbcol, const char *db, const char *table, const char *tail)
 {
 	binlog_buf_reset(q);
 	binlog_buf_lit(q, "SELECT ");
@@ -552,10 +552,11 @@ static binlog_errcode_t read_keys(schema_catalog_t *c, const char *db, const cha
 
 	*nhash = 0;
 	binlog_buf_init(&q, 0);
-	build_query(&q, c->m,
-		    "TABLE_NAME, INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, COLUMN_NAME, NULLABLE, "
-		    "SUB_PART, INDEX_TYPE",
-		    "STATISTICS", "TABLE_SCHEMA", db, table, "");
+	schema_catalog_query(
+		&q, c->m,
+		"TABLE_NAME, INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, COLUMN_NAME, NULLABLE, "
+		"SUB_PART, INDEX_TYPE",
+		"STATISTICS", "TABLE_SCHEMA", db, table, "");
 	rc = run(c, &q, "information_schema.STATISTICS", &res, err);
 	binlog_buf_free(&q);
 	if (rc != BINLOG_OK)
@@ -644,8 +645,8 @@ static binlog_errcode_t read_json_checks(schema_catalog_t *c, const char *db, co
 	binlog_errcode_t rc;
 
 	binlog_buf_init(&q, 0);
-	build_query(&q, c->m, "TABLE_NAME, CHECK_CLAUSE", "CHECK_CONSTRAINTS", "CONSTRAINT_SCHEMA",
-		    db, table, "");
+	schema_catalog_query(&q, c->m, "TABLE_NAME, CHECK_CLAUSE", "CHECK_CONSTRAINTS",
+			     "CONSTRAINT_SCHEMA", db, table, "");
 	if (q.failed) {
 		binlog_buf_free(&q);
 		return binlog_err_set(err, BINLOG_E_NOMEM, NULL);
@@ -715,8 +716,8 @@ static binlog_errcode_t load(schema_catalog_t *c, cat_entry_t *e, binlog_err_t *
 	/* TABLES: whether it exists, and which of the names that compare
 	 * equal to it (case-insensitively, as information_schema does) is
 	 * it: the exact one if there, else the only one. */
-	build_query(&q, c->m, "TABLE_NAME, TABLE_TYPE, ENGINE", "TABLES", "TABLE_SCHEMA", db, table,
-		    "");
+	schema_catalog_query(&q, c->m, "TABLE_NAME, TABLE_TYPE, ENGINE", "TABLES", "TABLE_SCHEMA",
+			     db, table, "");
 	if ((rc = run(c, &q, "information_schema.TABLES", &res, err)) != BINLOG_OK)
 		goto out;
 	while ((row = mysql_fetch_row(res))) {
@@ -735,10 +736,10 @@ static binlog_errcode_t load(schema_catalog_t *c, cat_entry_t *e, binlog_err_t *
 		goto out;
 	}
 
-	build_query(&q, c->m,
-		    "TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, COLLATION_NAME, "
-		    "GENERATION_EXPRESSION",
-		    "COLUMNS", "TABLE_SCHEMA", db, table, " ORDER BY ORDINAL_POSITION");
+	schema_catalog_query(&q, c->m,
+			     "TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, COLLATION_NAME, "
+			     "GENERATION_EXPRESSION",
+			     "COLUMNS", "TABLE_SCHEMA", db, table, " ORDER BY ORDINAL_POSITION");
 	if ((rc = run(c, &q, "information_schema.COLUMNS", &res, err)) != BINLOG_OK)
 		goto out;
 	while ((row = mysql_fetch_row(res))) {

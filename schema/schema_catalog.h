@@ -58,6 +58,11 @@ typedef struct schema_catalog schema_catalog_t;
 schema_catalog_t *schema_catalog_new(MYSQL *m);
 void schema_catalog_free(schema_catalog_t *c);
 
+/* Into q: "SELECT <cols> FROM information_schema.<from> WHERE <dbcol>='db'
+ * AND TABLE_NAME='table'<tail>", the names escaped for m's charset. */
+void schema_catalog_query(binlog_buf_t *q, MYSQL *m, const char *cols, const char *from,
+			  const char *dbcol, const char *db, const char *table, const char *tail);
+
 /*
  * A store of what the catalog said, kept with the checkpoint so that a
  * restarted or replayed stream renders every record as the first run did,
