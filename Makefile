@@ -73,6 +73,12 @@ $(BUILD)/sluice: $(BUILD)/cdc/sluice.o $(BUILD)/libsluice.a
 $(BUILD)/sluice-broker: $(BUILD)/cdc/sluice_broker.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lrdkafka
 
+# Kafka input for the merger's tests and benchmarks: a topic shuffled, or
+# generated records shaped as sluice's (tests/tools/kafka_shuffle.c).
+$(BUILD)/kafka-shuffle: tests/tools/kafka_shuffle.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS) -lrdkafka
+
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libsluice.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libsluice.a \
@@ -80,7 +86,7 @@ $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libsluice.a $(HDRS)
 
 # The suite: every tests/test_*.c binary, then every tests/*.sh script.
 # T=NAME narrows it to tests/test_NAME.c or tests/NAME.sh.
-test: $(BUILD)/sluice $(BUILD)/sluice-broker $(TEST_BIN)
+test: $(BUILD)/sluice $(BUILD)/sluice-broker $(BUILD)/kafka-shuffle $(TEST_BIN)
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run.sh $(T)
 
 check:
@@ -108,7 +114,7 @@ FUZZ_SECONDS ?= 30
 fuzz-run: fuzz
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
 
-bench: $(BUILD)/sluice
+bench: $(BUILD)/sluice $(BUILD)/kafka-shuffle
 	@BUILD=$(BUILD) tests/bench/run.sh
 	@BUILD=$(BUILD) tests/bench/live.sh
 	@BUILD=$(BUILD) tests/bench/snapshot.sh
