@@ -7,6 +7,7 @@
 
 #include "cdc_config.h"
 #include "cdc_decode.h"
+#include "cdc_merge.h"
 #include "cdc_replay.h"
 #include "cdc_run.h"
 #include "cdc_snapshot_cmd.h"
@@ -27,6 +28,8 @@ static void usage(FILE *out)
 	      "  config ...       check a configuration file, print the reference\n"
 	      "  snapshot -c FILE re-read tables while streaming (backfill); progress\n"
 	      "  replay -c FILE   archived binlog files through a pipeline, as run wrote them\n"
+	      "  merge ...        apply change records from Kafka to tables (Hudi-, Hive-style)\n"
+	      "  table ...        read, verify, compact a table merge writes\n"
 	      "  decode FILE...   binlog files to changelog-json records on stdout\n"
 	      "  tail ...         print Kafka records as JSON lines (tests, debugging)\n"
 	      "  version          print the version\n"
@@ -53,6 +56,10 @@ int main(int argc, char **argv)
 		return cdc_config_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "source") == 0)
 		return cdc_source_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "merge") == 0)
+		return cdc_merge_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "table") == 0)
+		return cdc_table_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "tail") == 0)
 		return cdc_tail_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
