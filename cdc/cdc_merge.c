@@ -133,6 +133,7 @@ static void usage(FILE *out)
 	      "      --compact-files N         compact a bucket / partition with N files (8)\n"
 	      "      --clean-retain MS         keep replaced files MS for readers (600000)\n"
 	      "      --zstd-level N            1..19 (3)\n"
+	      "      --max-index-bytes N       hive: memory for the key index (4 GiB)\n"
 	      "      --from-beginning          ignore the offsets the tables hold and consume\n"
 	      "                                every record again (the tables do not change)\n"
 	      "      --skip-bad                log and skip a record that is not a change\n"
@@ -195,6 +196,7 @@ enum {
 	O_FROMBEG,
 	O_SKIP,
 	O_IDLE,
+	O_INDEX,
 };
 
 static int bad_value(const char *opt, const char *v, const char *allowed)
@@ -227,6 +229,7 @@ static int parse_args(merge_opts_t *o, int argc, char **argv)
 		{"from-beginning", no_argument, 0, O_FROMBEG},
 		{"skip-bad", no_argument, 0, O_SKIP},
 		{"idle-exit", required_argument, 0, O_IDLE},
+		{"max-index-bytes", required_argument, 0, O_INDEX},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
@@ -346,6 +349,10 @@ static int parse_args(merge_opts_t *o, int argc, char **argv)
 			if (!parse_num(optarg, 1, 86400000, &o->idle_exit_ms))
 				return bad_value("idle-exit", optarg,
 						 "milliseconds in 1..86400000");
+			break;
+		case O_INDEX:
+			if (!parse_num(optarg, 1u << 20, 1ull << 40, &o->tune.max_index_bytes))
+				return bad_value("max-index-bytes", optarg, "bytes in 1048576..2^40");
 			break;
 		case 'X':
 			if (!strchr(optarg, '='))

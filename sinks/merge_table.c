@@ -627,21 +627,26 @@ static binlog_errcode_t tl_scan(merge_table_t *t, view_t *v, strvec_t *pending, 
 			}
 			di->meta = meta;
 		}
-		if (strstr(di->name, ".checkpoint") &&
-		    (!latest_cp || strcmp(di->name, latest_cp) > 0))
-			latest_cp = di->name;
 	}
-	if (latest_cp) {
+	/* What checkpoints supersede, older checkpoints included: each one
+	 * names the previous. The latest is the one no other names, which
+	 * does not depend on clocks ordering the IDs. */
+	for (size_t k = 0; k < t->ndone; k++) {
 		size_t i;
 		json_t *x;
-		json_array_foreach(json_object_get(done_find(t, latest_cp)->meta, "superseded"), i,
-				   x)
+		if (!strstr(t->done[k].name, ".checkpoint"))
+			continue;
+		json_array_foreach(json_object_get(t->done[k].meta, "superseded"), i, x)
 		{
 			if (json_is_string(x) && sv_push(&superseded, json_string_value(x)) < 0)
 				goto nomem;
 		}
-		sv_sort(&superseded);
 	}
+	sv_sort(&superseded);
+	for (size_t k = 0; k < t->ndone; k++)
+		if (strstr(t->done[k].name, ".checkpoint") && !sv_has(&superseded, t->done[k].name) &&
+		    (!latest_cp || strcmp(t->done[k].name, latest_cp) > 0))
+			latest_cp = t->done[k].name;
 	for (size_t i = 0; i < t->ndone; i++) {
 		done_instant_t *di = &t->done[i];
 		if (sv_has(&superseded, di->name))
@@ -928,16 +933,33 @@ binlog_errcode_t merge_table_open(const char *dir, const merge_table_opts_t *opt
 		cdc_log_info("%s: created a %s table", dir, kind_names[t->o.kind]);
 	}
 	if (write) {
-		uint64_t r = (uint64_t)getpid() * 2654435761u ^ (uint64_t)cdc_mono_ms() ^
-			     ((uint64_t)cdc_wall_ms() << 20);
-		snprintf(t->writer, sizeof(t->writer), "%08" PRIx32, (uint32_t)(r ^ (r >> 32)));
-		pathf(p, sizeof(p), SLUICE_DIR "/writers/%s.lock", t->writer);
-		if ((rc = lock_file(t, p, 1, &fd, err)) != BINLOG_OK)
-			goto fail;
-		if (fd < 0) {
-			rc = binlog_err_set(err, BINLOG_E_LOCAL_IO, "%s: writer id %s is taken",
-					    dir, t->writer);
-			goto fail;
+		/* A random ID, its lock file created and locked. Another
+		 * process checking for dead writers can take the file between
+		 * its creation and the lock and remove it: so the lock counts
+		 * only if the name still leads to the locked file. */
+		for (int attempt = 0;; attempt++) {
+			uint64_t r = (uint64_t)getpid() * 2654435761u ^ (uint64_t)cdc_mono_ms() ^
+				     ((uint64_t)cdc_wall_ms() << 20) ^ ((uint64_t)attempt << 40);
+			struct stat a, b;
+			char full[PATH_MAX];
+			r ^= r >> 29;
+			snprintf(t->writer, sizeof(t->writer), "%08" PRIx32, (uint32_t)(r ^ (r >> 32)));
+			pathf(p, sizeof(p), SLUICE_DIR "/writers/%s.lock", t->writer);
+			pathf(full, sizeof(full), "%s/%s", dir, p);
+			if ((rc = lock_file(t, p, 1, &fd, err)) != BINLOG_OK)
+				goto fail;
+			if (fd >= 0 && fstat(fd, &a) == 0 && stat(full, &b) == 0 && a.st_ino == b.st_ino &&
+			    a.st_dev == b.st_dev)
+				break;
+			if (fd >= 0)
+				close(fd);
+			if (attempt == 16) {
+				rc = binlog_err_set(err, BINLOG_E_LOCAL_IO,
+						    "%s: cannot register as a writer in %s/" SLUICE_DIR
+						    "/writers",
+						    dir, dir);
+				goto fail;
+			}
 		}
 		t->writer_fd = fd;
 		if (t->o.kind == MERGE_TABLE_HIVE) {
@@ -1330,6 +1352,27 @@ static binlog_errcode_t compact_buckets(merge_table_t *t, size_t min, uint64_t *
 	return rc;
 }
 
+/* Lock files of writers that died (SIGKILL leaves them) and have no
+ * pending instant left: writer_alive removes those it can lock. */
+static void forget_dead_writers(merge_table_t *t)
+{
+	char p[PATH_MAX], w[64];
+	DIR *d;
+	struct dirent *de;
+
+	if (pathf(p, sizeof(p), "%s/" SLUICE_DIR "/writers", t->dir) < 0 || !(d = opendir(p)))
+		return;
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		if (n < 6 || n - 5 >= sizeof(w) || strcmp(de->d_name + n - 5, ".lock") != 0)
+			continue;
+		memcpy(w, de->d_name, n - 5);
+		w[n - 5] = 0;
+		writer_alive(t, w);
+	}
+	closedir(d);
+}
+
 /*
  * Cleaning: remove replaced files older than the retention, then fold
  * the timeline into a checkpoint when it has grown. One process at a
@@ -1350,6 +1393,7 @@ static binlog_errcode_t clean(merge_table_t *t, int all, binlog_err_t *err)
 		return rc;
 	if ((rc = tl_scan(t, &v, NULL, err)) != BINLOG_OK)
 		goto out_unlock;
+	forget_dead_writers(t);
 	keep = json_array();
 	json_array_foreach(v.garbage, i, x)
 	{
@@ -2164,7 +2208,9 @@ static binlog_errcode_t hive_commit_locked(merge_table_t *t, merge_map_t *rows,
 		goto out_nov;
 	if ((rc = index_refresh(t, &v, err)) != BINLOG_OK)
 		goto out;
-	if (t->o.format == MERGE_FMT_TEXT && (rc = text_columns(t, rows, err)) != BINLOG_OK)
+	/* Another process may have added columns: its list is the one to extend. */
+	if (t->o.format == MERGE_FMT_TEXT &&
+	    ((rc = load_columns(t, err)) != BINLOG_OK || (rc = text_columns(t, rows, err)) != BINLOG_OK))
 		goto out;
 	if (!(plan_of = malloc(((size_t)t->parts.n + 1024) * sizeof(*plan_of)))) {
 		rc = binlog_err_set(err, BINLOG_E_NOMEM, "out of memory");
