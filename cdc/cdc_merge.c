@@ -352,7 +352,8 @@ static int parse_args(merge_opts_t *o, int argc, char **argv)
 			break;
 		case O_INDEX:
 			if (!parse_num(optarg, 1u << 20, 1ull << 40, &o->tune.max_index_bytes))
-				return bad_value("max-index-bytes", optarg, "bytes in 1048576..2^40");
+				return bad_value("max-index-bytes", optarg,
+						 "bytes in 1048576..2^40");
 			break;
 		case 'X':
 			if (!strchr(optarg, '='))
@@ -770,40 +771,57 @@ static binlog_errcode_t maintain(merger_t *m, binlog_err_t *err)
 	return BINLOG_OK;
 }
 
+/* One message off the consumer queue: a record, an end of partition, or
+ * an error (fatal ones end the run). */
+static binlog_errcode_t take(merger_t *m, rd_kafka_message_t *msg, int64_t now, binlog_err_t *err)
+{
+	if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+		mtopic_t *tp = topic_find(m, rd_kafka_topic_name(msg->rkt));
+		mpart_t *p = tp ? part_get(tp, msg->partition) : NULL;
+		if (p)
+			p->eof = 1;
+		return BINLOG_OK;
+	}
+	if (msg->err) {
+		if (msg->err == RD_KAFKA_RESP_ERR__FATAL ||
+		    msg->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+		    msg->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED)
+			return binlog_err_set(err, BINLOG_E_SINK, "kafka: %s",
+					      rd_kafka_message_errstr(msg));
+		cdc_log_warn("kafka: %s", rd_kafka_message_errstr(msg));
+		return BINLOG_OK;
+	}
+	m->last_record_ms = now;
+	if (!m->first_ms)
+		m->first_ms = now;
+	return on_message(m, msg, err);
+}
+
+#define TAKE_MAX 1024
+
 static binlog_errcode_t merge_loop(merger_t *m, binlog_err_t *err)
 {
 	binlog_errcode_t rc = BINLOG_OK;
+	rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(m->rk);
+	rd_kafka_message_t *msgs[TAKE_MAX];
 
 	m->last_stats_ms = m->last_maintain_ms = m->last_record_ms = cdc_mono_ms();
 	while (!stop && !m->failed) {
-		rd_kafka_message_t *msg = rd_kafka_consumer_poll(m->rk, POLL_MS);
+		/* Up to TAKE_MAX messages a call (this also serves the
+		 * rebalance callback): per-message polling cost a third of
+		 * the rate (make bench). */
+		ssize_t got = rd_kafka_consume_batch_queue(q, POLL_MS, msgs, TAKE_MAX);
 		int64_t now = cdc_mono_ms();
-		if (msg) {
-			if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-				mtopic_t *tp = topic_find(m, rd_kafka_topic_name(msg->rkt));
-				mpart_t *p = tp ? part_get(tp, msg->partition) : NULL;
-				if (p)
-					p->eof = 1;
-			} else if (msg->err) {
-				if (msg->err == RD_KAFKA_RESP_ERR__FATAL ||
-				    msg->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
-				    msg->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
-					rc = binlog_err_set(err, BINLOG_E_SINK, "kafka: %s",
-							    rd_kafka_message_errstr(msg));
-					rd_kafka_message_destroy(msg);
-					break;
-				}
-				cdc_log_warn("kafka: %s", rd_kafka_message_errstr(msg));
-			} else {
-				m->last_record_ms = now;
-				if (!m->first_ms)
-					m->first_ms = now;
-				rc = on_message(m, msg, err);
-			}
-			rd_kafka_message_destroy(msg);
-			if (rc != BINLOG_OK)
-				break;
+		int any = got > 0;
+		for (ssize_t k = 0; k < got; k++) {
+			if (rc == BINLOG_OK)
+				rc = take(m, msgs[k], now, err);
+			rd_kafka_message_destroy(msgs[k]);
 		}
+		if (rc != BINLOG_OK)
+			break;
+		if (got < 0)
+			cdc_log_warn("kafka: %s", rd_kafka_err2str(rd_kafka_last_error()));
 		for (size_t i = 0; i < m->ntopics; i++) {
 			mtopic_t *tp = &m->topics[i];
 			int full = tp->batch_changes >= m->o.batch_rows ||
@@ -811,7 +829,7 @@ static binlog_errcode_t merge_loop(merger_t *m, binlog_err_t *err)
 			int due = tp->first_ms && now - tp->first_ms >= (int64_t)m->o.commit_ms;
 			/* At the end of what is there, commit at once: nothing
 			 * more will fill the batch for a while. */
-			int idle = !msg && tp->first_ms && all_eof(m);
+			int idle = !any && tp->first_ms && all_eof(m);
 			if ((full || due || idle) && (rc = commit_topic(m, tp, err)) != BINLOG_OK) {
 				binlog_err_prefix(err, "commit to %s/%s", m->o.path, tp->name);
 				goto out;
@@ -824,11 +842,12 @@ static binlog_errcode_t merge_loop(merger_t *m, binlog_err_t *err)
 		}
 		if (now - m->last_stats_ms >= STATS_EVERY_MS)
 			log_stats(m, now);
-		if (m->o.idle_exit_ms && !msg && all_eof(m) &&
+		if (m->o.idle_exit_ms && !any && all_eof(m) &&
 		    now - m->last_record_ms >= (int64_t)m->o.idle_exit_ms)
 			break;
 	}
 out:
+	rd_kafka_queue_destroy(q);
 	if (m->failed && rc == BINLOG_OK) {
 		/* An error in a rebalance callback. */
 		*err = m->err;
