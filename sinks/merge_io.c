@@ -148,6 +148,36 @@ static int hex4(const uint8_t *s, size_t n, size_t i, uint32_t *v)
 	return 0;
 }
 
+/* A code point as UTF-8, raw (binlog_jw_codepoint would escape control
+ * characters again: this undoes escapes). Lone surrogates become U+FFFD. */
+static void put_utf8(binlog_buf_t *b, uint32_t cp)
+{
+	uint8_t u[4];
+
+	if ((cp >= 0xd800 && cp < 0xe000) || cp > 0x10ffff)
+		cp = 0xfffd;
+	if (cp < 0x80) {
+		binlog_buf_putc(b, (uint8_t)cp);
+		return;
+	}
+	if (cp < 0x800) {
+		u[0] = (uint8_t)(0xc0 | cp >> 6);
+		u[1] = (uint8_t)(0x80 | (cp & 0x3f));
+		binlog_buf_put(b, u, 2);
+	} else if (cp < 0x10000) {
+		u[0] = (uint8_t)(0xe0 | cp >> 12);
+		u[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+		u[2] = (uint8_t)(0x80 | (cp & 0x3f));
+		binlog_buf_put(b, u, 3);
+	} else {
+		u[0] = (uint8_t)(0xf0 | cp >> 18);
+		u[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
+		u[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+		u[3] = (uint8_t)(0x80 | (cp & 0x3f));
+		binlog_buf_put(b, u, 4);
+	}
+}
+
 int merge_json_unescape(binlog_buf_t *b, const uint8_t *s, size_t n)
 {
 	size_t i = 0;
@@ -194,7 +224,7 @@ int merge_json_unescape(binlog_buf_t *b, const uint8_t *s, size_t n)
 				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 				i += 6;
 			}
-			binlog_jw_codepoint(b, cp);
+			put_utf8(b, cp);
 			continue;
 		}
 		default:

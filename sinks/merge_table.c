@@ -201,6 +201,8 @@ typedef struct view {
 	strvec_t files;     /* visible, sorted */
 	strvec_t replaced;  /* sorted */
 	strvec_t completed; /* names of completed instant files counted */
+	strvec_t seen;      /* every completed instant file listed, counted or
+			     * superseded: what a new checkpoint folds */
 	merge_offset_t *offs;
 	size_t noffs, capoffs;
 	size_t ninstants;   /* completed, not superseded */
@@ -486,6 +488,7 @@ static void view_free(view_t *v)
 	sv_free(&v->files);
 	sv_free(&v->replaced);
 	sv_free(&v->completed);
+	sv_free(&v->seen);
 	for (size_t i = 0; i < v->noffs; i++)
 		free(v->offs[i].topic);
 	free(v->offs);
@@ -566,7 +569,8 @@ static int view_add_meta(view_t *v, json_t *meta)
  * the pending instants (names of .requested/.inflight files) when
  * pending is not NULL.
  */
-static binlog_errcode_t tl_scan(merge_table_t *t, view_t *v, strvec_t *pending, binlog_err_t *err)
+static binlog_errcode_t tl_scan_once(merge_table_t *t, view_t *v, strvec_t *pending, int *again,
+				     binlog_err_t *err)
 {
 	char dir[PATH_MAX], path[PATH_MAX], id[128], act[32];
 	DIR *d;
@@ -605,8 +609,14 @@ static binlog_errcode_t tl_scan(merge_table_t *t, view_t *v, strvec_t *pending, 
 			json_t *meta;
 			pathf(path, sizeof(path), "%s/%s", dir, names.v[i]);
 			if ((rc = read_json(path, &meta, &missing, err)) != BINLOG_OK) {
-				if (missing) /* folded by a checkpoint meanwhile */
-					continue;
+				if (missing) {
+					/* Folded by a checkpoint since the listing:
+					 * that checkpoint is not in the listing, so
+					 * the listing is stale. */
+					*again = 1;
+					rc = BINLOG_OK;
+					goto out;
+				}
 				goto out;
 			}
 			if (t->ndone == t->capdone) {
@@ -644,9 +654,13 @@ static binlog_errcode_t tl_scan(merge_table_t *t, view_t *v, strvec_t *pending, 
 	}
 	sv_sort(&superseded);
 	for (size_t k = 0; k < t->ndone; k++)
-		if (strstr(t->done[k].name, ".checkpoint") && !sv_has(&superseded, t->done[k].name) &&
+		if (strstr(t->done[k].name, ".checkpoint") &&
+		    !sv_has(&superseded, t->done[k].name) &&
 		    (!latest_cp || strcmp(t->done[k].name, latest_cp) > 0))
 			latest_cp = t->done[k].name;
+	for (size_t i = 0; i < t->ndone; i++)
+		if (sv_push(&v->seen, t->done[i].name) < 0)
+			goto nomem;
 	for (size_t i = 0; i < t->ndone; i++) {
 		done_instant_t *di = &t->done[i];
 		if (sv_has(&superseded, di->name))
@@ -680,6 +694,29 @@ out:
 	if (rc != BINLOG_OK)
 		view_free(v);
 	return rc;
+}
+
+/*
+ * The timeline as it stands: tl_scan_once, listed again when an instant
+ * vanished between the listing and its reading (a checkpoint folded it; the
+ * listing predates the checkpoint). A few rounds at most: cleaning folds
+ * the timeline at most once per maintenance interval.
+ */
+static binlog_errcode_t tl_scan(merge_table_t *t, view_t *v, strvec_t *pending, binlog_err_t *err)
+{
+	for (int round = 0;; round++) {
+		int again = 0;
+		binlog_errcode_t rc = tl_scan_once(t, v, pending, &again, err);
+		if (rc != BINLOG_OK || !again)
+			return rc;
+		view_free(v);
+		if (pending)
+			sv_free(pending);
+		if (round == 20)
+			return binlog_err_set(err, BINLOG_E_LOCAL_IO,
+					      "%s: the timeline keeps changing under its reading",
+					      t->dir);
+	}
 }
 
 static void unlink_rel(const merge_table_t *t, const char *rel)
@@ -943,21 +980,23 @@ binlog_errcode_t merge_table_open(const char *dir, const merge_table_opts_t *opt
 			struct stat a, b;
 			char full[PATH_MAX];
 			r ^= r >> 29;
-			snprintf(t->writer, sizeof(t->writer), "%08" PRIx32, (uint32_t)(r ^ (r >> 32)));
+			snprintf(t->writer, sizeof(t->writer), "%08" PRIx32,
+				 (uint32_t)(r ^ (r >> 32)));
 			pathf(p, sizeof(p), SLUICE_DIR "/writers/%s.lock", t->writer);
 			pathf(full, sizeof(full), "%s/%s", dir, p);
 			if ((rc = lock_file(t, p, 1, &fd, err)) != BINLOG_OK)
 				goto fail;
-			if (fd >= 0 && fstat(fd, &a) == 0 && stat(full, &b) == 0 && a.st_ino == b.st_ino &&
-			    a.st_dev == b.st_dev)
+			if (fd >= 0 && fstat(fd, &a) == 0 && stat(full, &b) == 0 &&
+			    a.st_ino == b.st_ino && a.st_dev == b.st_dev)
 				break;
 			if (fd >= 0)
 				close(fd);
 			if (attempt == 16) {
-				rc = binlog_err_set(err, BINLOG_E_LOCAL_IO,
-						    "%s: cannot register as a writer in %s/" SLUICE_DIR
-						    "/writers",
-						    dir, dir);
+				rc = binlog_err_set(
+					err, BINLOG_E_LOCAL_IO,
+					"%s: cannot register as a writer in %s/" SLUICE_DIR
+					"/writers",
+					dir, dir);
 				goto fail;
 			}
 		}
@@ -1417,19 +1456,21 @@ static binlog_errcode_t clean(merge_table_t *t, int all, binlog_err_t *err)
 		json_object_set_new(cp, "files", files);
 		json_object_set(cp, "garbage", keep);
 		json_object_set_new(cp, "offsets", offsets_json(v.offs, v.noffs));
+		/* Everything listed, including instants an earlier checkpoint
+		 * superseded but a crash left behind: were they not named here,
+		 * they would count again once that checkpoint is gone. */
 		sup = json_array();
-		for (i = 0; i < v.completed.n; i++)
-			json_array_append_new(sup, json_string(v.completed.v[i]));
+		for (i = 0; i < v.seen.n; i++)
+			json_array_append_new(sup, json_string(v.seen.v[i]));
 		json_object_set_new(cp, "superseded", sup);
 		tl_marker_path(t, p, sizeof(p), id, "checkpoint", NULL);
 		if ((rc = write_json(p, cp, CDC_WRITE_EXCLUSIVE, err)) != BINLOG_OK)
 			goto out;
-		for (i = 0; i < v.completed.n; i++) {
-			pathf(p, sizeof(p), "%s/" SLUICE_DIR "/timeline/%s", t->dir,
-			      v.completed.v[i]);
+		for (i = 0; i < v.seen.n; i++) {
+			pathf(p, sizeof(p), "%s/" SLUICE_DIR "/timeline/%s", t->dir, v.seen.v[i]);
 			unlink(p);
 		}
-		cdc_log_debug("%s: checkpoint %s folds %zu instants", t->dir, id, v.completed.n);
+		cdc_log_debug("%s: checkpoint %s folds %zu instants", t->dir, id, v.seen.n);
 	}
 out:
 	view_free(&v);
@@ -2209,8 +2250,8 @@ static binlog_errcode_t hive_commit_locked(merge_table_t *t, merge_map_t *rows,
 	if ((rc = index_refresh(t, &v, err)) != BINLOG_OK)
 		goto out;
 	/* Another process may have added columns: its list is the one to extend. */
-	if (t->o.format == MERGE_FMT_TEXT &&
-	    ((rc = load_columns(t, err)) != BINLOG_OK || (rc = text_columns(t, rows, err)) != BINLOG_OK))
+	if (t->o.format == MERGE_FMT_TEXT && ((rc = load_columns(t, err)) != BINLOG_OK ||
+					      (rc = text_columns(t, rows, err)) != BINLOG_OK))
 		goto out;
 	if (!(plan_of = malloc(((size_t)t->parts.n + 1024) * sizeof(*plan_of)))) {
 		rc = binlog_err_set(err, BINLOG_E_NOMEM, "out of memory");
