@@ -528,14 +528,17 @@ struct merge_map {
 	merge_entry_t *slots;
 	size_t cap, count;
 	binlog_buf_t arena;
+	binlog_buf_t tie; /* scratch for breaking ties */
 };
 
 merge_map_t *merge_map_new(void)
 {
 	merge_map_t *m = calloc(1, sizeof(*m));
 
-	if (m)
+	if (m) {
 		binlog_buf_init(&m->arena, 0);
+		binlog_buf_init(&m->tie, 0);
+	}
 	return m;
 }
 
@@ -545,6 +548,7 @@ void merge_map_free(merge_map_t *m)
 		return;
 	free(m->slots);
 	binlog_buf_free(&m->arena);
+	binlog_buf_free(&m->tie);
 	free(m);
 }
 
@@ -630,9 +634,11 @@ merge_entry_t *merge_map_get(merge_map_t *m, const uint8_t *key, size_t n)
 
 /* A row rebuilt from an entry, for comparing with an offer: only seq, op
  * and the line (standing for the body: both are the same row's) count. */
-static int entry_wins(const merge_map_t *m, const merge_entry_t *e, const merge_row_t *r,
+static int entry_wins(merge_map_t *m, const merge_entry_t *e, const merge_row_t *r,
 		      const uint8_t *line, size_t len)
 {
+	merge_row_t held;
+	binlog_err_t err;
 	size_t n;
 	int c;
 
@@ -640,6 +646,11 @@ static int entry_wins(const merge_map_t *m, const merge_entry_t *e, const merge_
 		return e->seq > r->seq;
 	if (e->op != r->op)
 		return e->op > r->op;
+	/* A tie (a duplicate delivery, as a rule): merge_row_newer decides,
+	 * on the held row's body read back from its line. */
+	if (merge_line_parse(m->arena.data + e->line_off, e->line_len, &m->tie, &held, &err) ==
+	    BINLOG_OK)
+		return !merge_row_newer(r, &held);
 	n = e->line_len < len ? e->line_len : len;
 	c = memcmp(m->arena.data + e->line_off, line, n);
 	if (c != 0)

@@ -820,6 +820,7 @@ static binlog_errcode_t recover(merge_table_t *t, binlog_err_t *err)
 
 	if (rc != BINLOG_OK)
 		return rc;
+	sv_sort(&pending); /* an instant's markers side by side */
 	for (size_t i = 0; i < pending.n; i++) {
 		const char *us;
 		char full[PATH_MAX];
@@ -828,6 +829,9 @@ static binlog_errcode_t recover(merge_table_t *t, binlog_err_t *err)
 		pathf(full, sizeof(full), "%s.%s", id, act);
 		if (done_find(t, full))
 			continue; /* completed; its markers are being removed */
+		if (i > 0 && strncmp(pending.v[i - 1], full, strlen(full)) == 0 &&
+		    pending.v[i - 1][strlen(full)] == '.')
+			continue; /* its other marker: handled */
 		us = strchr(id, '_') + 1;
 		if (!writer_alive(t, us))
 			rollback(t, id, act);
@@ -929,8 +933,8 @@ binlog_errcode_t merge_table_open(const char *dir, const merge_table_opts_t *opt
 	rc = read_json(p, &meta, &missing, err);
 	if (rc != BINLOG_OK && !(missing && opts)) {
 		if (missing)
-			binlog_err_set(err, BINLOG_E_USAGE, "%s: no sluice table here (no %s)", dir,
-				       p);
+			rc = binlog_err_set(err, BINLOG_E_USAGE, "%s: no sluice table here (no %s)",
+					    dir, p);
 		goto fail;
 	}
 	if (rc == BINLOG_OK) {
@@ -1947,7 +1951,7 @@ static binlog_errcode_t text_columns(merge_table_t *t, merge_map_t *rows, binlog
 	merge_row_t r;
 	binlog_errcode_t rc;
 
-	while ((e = merge_map_next(rows, &it))) {
+	while (rows && (e = merge_map_next(rows, &it))) {
 		merge_members_t mi;
 		merge_span_t name, v;
 		if (merge_op_deletes(e->op))

@@ -161,8 +161,13 @@ binlog_errcode_t merge_table_maintain(merge_table_t *t, int all, uint64_t *compa
  * row: a JSON line for merge-on-read and JSON-lines Hive tables; for text
  * Hive tables a JSON line made from the text (values as strings). For
  * Hive tables `partition` is the row's partition directory (NULL for
- * merge-on-read). Reads only completed instants; a file removed under it
- * by cleaning makes it start over (at most a few times).
+ * merge-on-read). Reads only completed instants, as they were when it
+ * started: the view of one moment, never part of a commit. Cleaning
+ * removes replaced files only after tuning.clean_retain_ms, so a read
+ * shorter than that is never disturbed; a longer one can find a file gone,
+ * an error (BINLOG_E_LOCAL_IO naming it) after which the caller reads
+ * again: rows already passed to fn cannot be taken back, so it does not
+ * start over by itself.
  */
 typedef binlog_errcode_t (*merge_row_fn)(void *arg, const merge_row_t *row, const char *partition,
 					 const uint8_t *line, size_t n, binlog_err_t *err);
