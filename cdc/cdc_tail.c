@@ -45,6 +45,20 @@
 /* How long a poll waits when there is nothing to flush: also how soon a
  * signal or the end of --idle-exit is noticed. */
 #define POLL_MS 100
+/* With --ordered --group, how often offsets are stored while records keep
+ * coming (librdkafka commits what is stored every auto.commit.interval.ms,
+ * 5 s by default). */
+#define STORE_MS 1000
+/* --ordered's bounds: defaults and ranges. */
+#define REORDER_WINDOW     10000
+#define REORDER_WINDOW_MAX 10000000
+#define REORDER_MS         1000
+#define REORDER_MS_MAX     86400000
+#define REORDER_KEYS       1000000
+#define REORDER_KEYS_MAX   100000000
+#define REORDER_BYTES      ((uint64_t)256 << 20)
+#define REORDER_BYTES_MIN  ((uint64_t)1 << 10)
+#define REORDER_BYTES_MAX  ((uint64_t)1 << 40)
 /* Startup metadata: one attempt per METADATA_TRY_MS, for METADATA_WAIT_MS
  * at most. A cluster that cannot say how many partitions a topic has in
  * that time cannot be read either. */
@@ -232,11 +246,20 @@ enum { P_ASSIGNED = 1, P_EOF = 2, P_ENDED = 4 /* reached its end once */ };
 typedef struct tail_topic {
 	char *name;
 	rd_kafka_topic_t *rkt;
-	int all;       /* given without :PARTITION: read every partition */
-	int32_t npart; /* entries of part: the partition count, grown when a
-			* group hands out a partition added since */
-	uint8_t *part; /* P_ASSIGNED | P_EOF per partition */
+	int all;        /* given without :PARTITION: read every partition */
+	int32_t npart;  /* entries of part: the partition count, grown when a
+			 * group hands out a partition added since */
+	uint8_t *part;  /* P_ASSIGNED | P_EOF per partition */
+	uint32_t *lane; /* per partition: 1 + its lane (--ordered), 0 none yet */
 } tail_topic_t;
+
+/* With --ordered, a partition records have come from: what its lane of
+ * the reorder buffer maps to, and the offset last stored for it. */
+typedef struct tail_lane {
+	int topic;
+	int32_t partition;
+	int64_t stored; /* -1: none since it was (re)assigned */
+} tail_lane_t;
 
 /* A TOPIC:PARTITION argument. */
 typedef struct tail_spec {
@@ -259,6 +282,9 @@ typedef struct tail {
 	int ntopics;
 	tail_spec_t *specs;
 	int nspecs;
+	int ordered;    /* --ordered */
+	int late_print; /* --late print */
+	cdc_tail_order_conf_t oconf;
 
 	/* State; only the main thread touches it (librdkafka calls the
 	 * rebalance and error callbacks from inside our polls). */
@@ -269,9 +295,16 @@ typedef struct tail {
 	int64_t ended;           /* of those, with P_ENDED */
 	int have_assignment;     /* a group has given us one (or assign mode) */
 	int64_t last_ms;         /* when the last record or end arrived */
-	uint64_t records;
-	int dirty;      /* stdout holds unflushed lines */
-	int out_closed; /* the reader of stdout went away */
+	uint64_t printed;        /* lines written, what --max counts */
+	cdc_tail_order_t *order; /* with --ordered */
+	tail_lane_t *lanes;
+	uint32_t nlanes, lanes_cap;
+	uint64_t in_order, late, dups; /* --ordered's summary */
+	int64_t stored_ms;             /* when offsets were last stored */
+	int started;                   /* consuming began: a summary is due */
+	int loop_over;                 /* what is still held stays held */
+	int dirty;                     /* stdout holds unflushed lines */
+	int out_closed;                /* the reader of stdout went away */
 	binlog_buf_t line;
 	binlog_errcode_t fatal; /* set by a callback; the loop stops on it */
 	binlog_err_t fatal_err;
@@ -308,6 +341,7 @@ static uint8_t *part_state(tail_t *t, const char *topic, int32_t p, int grow)
 {
 	tail_topic_t *tp = topic ? topic_find(t, topic, strlen(topic)) : NULL;
 	uint8_t *np;
+	uint32_t *nl;
 
 	if (!tp || p < 0 || p == INT32_MAX)
 		return NULL;
@@ -315,17 +349,74 @@ static uint8_t *part_state(tail_t *t, const char *topic, int32_t p, int grow)
 		if (!grow)
 			return NULL;
 		np = realloc(tp->part, (size_t)p + 1);
-		if (!np) {
+		if (np)
+			tp->part = np;
+		nl = np ? realloc(tp->lane, ((size_t)p + 1) * sizeof(*nl)) : NULL;
+		if (!nl) {
 			t->fatal =
 				binlog_err_set(&t->fatal_err, BINLOG_E_NOMEM,
 					       "out of memory tracking %s [%" PRId32 "]", topic, p);
 			return NULL;
 		}
+		tp->lane = nl;
 		memset(np + tp->npart, 0, (size_t)(p + 1 - tp->npart));
-		tp->part = np;
+		memset(nl + tp->npart, 0, (size_t)(p + 1 - tp->npart) * sizeof(*nl));
 		tp->npart = p + 1;
 	}
 	return &tp->part[p];
+}
+
+/* The lane of topic [p] in the reorder buffer, given one the first time a
+ * record comes from it; CDC_TAIL_NO_LANE for a partition we do not track
+ * (no commit depends on it) or when out of memory (t->fatal set). */
+static uint32_t lane_of(tail_t *t, const char *topic, int32_t p)
+{
+	tail_topic_t *tp = topic ? topic_find(t, topic, strlen(topic)) : NULL;
+	tail_lane_t *nl;
+
+	if (!tp || p < 0 || p >= tp->npart)
+		return CDC_TAIL_NO_LANE;
+	if (tp->lane[p])
+		return tp->lane[p] - 1;
+	if (t->nlanes >= CDC_TAIL_LANE_MAX)
+		return CDC_TAIL_NO_LANE;
+	if (t->nlanes == t->lanes_cap) {
+		uint32_t cap = t->lanes_cap ? 2 * t->lanes_cap : 16;
+
+		nl = realloc(t->lanes, cap * sizeof(*nl));
+		if (!nl) {
+			t->fatal =
+				binlog_err_set(&t->fatal_err, BINLOG_E_NOMEM,
+					       "out of memory tracking %s [%" PRId32 "]", topic, p);
+			return CDC_TAIL_NO_LANE;
+		}
+		t->lanes = nl;
+		t->lanes_cap = cap;
+	}
+	t->lanes[t->nlanes] = (tail_lane_t){(int)(tp - t->topics), p, -1};
+	tp->lane[p] = ++t->nlanes;
+	return tp->lane[p] - 1;
+}
+
+/* A partition revoked or assigned anew starts over: what was stored
+ * belongs to the assignment before, and where reading resumes is the
+ * group's committed offset. */
+static void lane_reset(tail_t *t, const char *topic, int32_t p)
+{
+	tail_topic_t *tp = topic ? topic_find(t, topic, strlen(topic)) : NULL;
+
+	if (!t->order || !tp || p < 0 || p >= tp->npart || !tp->lane[p])
+		return;
+	cdc_tail_order_lane_reset(t->order, tp->lane[p] - 1);
+	t->lanes[tp->lane[p] - 1].stored = -1;
+}
+
+static void lane_reset_all(tail_t *t)
+{
+	for (uint32_t i = 0; t->order && i < t->nlanes; i++) {
+		cdc_tail_order_lane_reset(t->order, i);
+		t->lanes[i].stored = -1;
+	}
 }
 
 static void part_assign(tail_t *t, uint8_t *st)
@@ -394,8 +485,11 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	cdc_log(level, "kafka: %s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
+static void order_drain(tail_t *t);
+
 /* A group's rebalance (with --group; called from rd_kafka_consumer_poll).
- * Also keeps the P_ASSIGNED flags that --idle-exit counts. */
+ * Also keeps the P_ASSIGNED flags that --idle-exit counts, and with
+ * --ordered prints what is held before partitions go (order_drain). */
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			 rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
@@ -408,11 +502,15 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	if (err != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS &&
 	    err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
 		cdc_log_error("group %s: rebalance failed: %s", t->group, rd_kafka_err2str(err));
+		order_drain(t);
 		unassign_all(t);
+		lane_reset_all(t);
 		t->have_assignment = 0;
 		r = rd_kafka_assign(rk, NULL);
 		goto out;
 	}
+	if (!on)
+		order_drain(t);
 	for (int i = 0; i < parts->cnt; i++) {
 		const rd_kafka_topic_partition_t *tp = &parts->elems[i];
 		uint8_t *st = part_state(t, tp->topic, tp->partition, on);
@@ -421,6 +519,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			part_assign(t, st);
 		else
 			part_unassign(t, st);
+		lane_reset(t, tp->topic, tp->partition);
 	}
 	cdc_log_info("group %s: %s %d partition%s (%" PRId64 " now)", t->group,
 		     on ? "assigned" : "revoked", parts->cnt, parts->cnt == 1 ? "" : "s",
@@ -432,8 +531,10 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		r = rd_kafka_assign(rk, on ? parts : NULL);
 		/* Eager: a revocation takes everything, and --idle-exit waits for
 		 * the assignment that follows instead of ending on none. */
-		if (!on)
+		if (!on) {
 			unassign_all(t);
+			lane_reset_all(t);
+		}
 	}
 	t->have_assignment = on || (coop && t->have_assignment);
 out:
@@ -470,16 +571,39 @@ static void usage(FILE *out)
 	      "      --until-end               exit 0 once every partition read has been read to\n"
 	      "                                the end it had when reached (a topic that keeps\n"
 	      "                                receiving heartbeats is never idle)\n"
-	      "      --max N                   exit 0 after N records\n"
+	      "      --max N                   exit 0 after N records printed\n"
 	      "      --format json             output format; json is the only one\n"
+	      "      --ordered                 print in `sequence` header order through a\n"
+	      "                                reorder buffer (below)\n"
+	      "      --reorder-window N        hold at most N records (1 to 10000000; 10000)\n"
+	      "      --reorder-ms MS           release the smallest once held MS ms (1 to\n"
+	      "                                86400000; 1000)\n"
+	      "      --reorder-bytes N[K|M|G]  hold at most N bytes of records, and at most N\n"
+	      "                                in the key map (1K to 1024G; 256M)\n"
+	      "      --reorder-keys N          remember the last sequence of N keys (1 to\n"
+	      "                                100000000; 1000000)\n"
+	      "      --late drop|print         a record at or below its key's last sequence:\n"
+	      "                                drop it (the default) or print it with\n"
+	      "                                \"late\":true added\n"
 	      "  -X NAME=VALUE                 set a librdkafka property (repeatable; applied\n"
 	      "                                after the ones above, so it overrides them)\n"
 	      "  -h, --help                    this text\n"
 	      "\n"
 	      "Without --group, TOPIC reads every partition of the topic and TOPIC:N only\n"
 	      "partition N, with no consumer group and no commits; --group takes whole\n"
-	      "topics. Exit status: 0 done, 1 error (unknown topic, fatal consumer error),\n"
-	      "2 bad usage.\n",
+	      "topics. Exit status: 0 done, 1 error (unknown topic, fatal consumer error, a\n"
+	      "record without a sequence with --ordered), 2 bad usage.\n"
+	      "\n"
+	      "--ordered holds records and releases the smallest sequence (ties: first in)\n"
+	      "when more than the window or the bytes are held, or when it has been held MS\n"
+	      "ms; everything held goes out at exit. Per key it remembers the last sequence\n"
+	      "released: a record at or below it came too late for the window, or again, and\n"
+	      "is counted late (below) or duplicate (equal). Beyond --reorder-keys keys, the\n"
+	      "least recently released are forgotten, and a late record of a forgotten key\n"
+	      "is printed as in order. Heartbeats (type=heartbeat) are ordered, never late;\n"
+	      "any other record needs a sequence header. With --group, offsets are committed\n"
+	      "only up to records printed. At exit, one line on standard error:\n"
+	      "  tail: N records in order, L late dropped, D duplicates dropped\n",
 	      out);
 }
 
@@ -513,6 +637,33 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 	if (errno || *end || v > max)
 		return -1;
 	*out = v;
+	return 0;
+}
+
+/* A byte count: decimal digits, then K, M or G (powers of 1024) or
+ * nothing. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char num[32];
+	size_t n = strlen(s);
+	unsigned shift = 0;
+	uint64_t v;
+
+	if (n && (s[n - 1] == 'K' || s[n - 1] == 'k'))
+		shift = 10;
+	else if (n && (s[n - 1] == 'M' || s[n - 1] == 'm'))
+		shift = 20;
+	else if (n && (s[n - 1] == 'G' || s[n - 1] == 'g'))
+		shift = 30;
+	if (shift)
+		n--;
+	if (n == 0 || n >= sizeof(num))
+		return -1;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	if (parse_u64(num, UINT64_MAX >> shift, &v) != 0)
+		return -1;
+	*out = v << shift;
 	return 0;
 }
 
@@ -560,7 +711,13 @@ static int parse_args(tail_t *t, int argc, char **argv)
 		O_UNTIL_END,
 		O_MAX,
 		O_GROUP,
-		O_FORMAT
+		O_FORMAT,
+		O_ORDERED,
+		O_REORDER_WINDOW,
+		O_REORDER_MS,
+		O_REORDER_BYTES,
+		O_REORDER_KEYS,
+		O_LATE
 	};
 	static const struct option opts[] = {
 		{"bootstrap-servers", required_argument, NULL, 'b'},
@@ -572,13 +729,24 @@ static int parse_args(tail_t *t, int argc, char **argv)
 		{"max", required_argument, NULL, O_MAX},
 		{"group", required_argument, NULL, O_GROUP},
 		{"format", required_argument, NULL, O_FORMAT},
+		{"ordered", no_argument, NULL, O_ORDERED},
+		{"reorder-window", required_argument, NULL, O_REORDER_WINDOW},
+		{"reorder-ms", required_argument, NULL, O_REORDER_MS},
+		{"reorder-bytes", required_argument, NULL, O_REORDER_BYTES},
+		{"reorder-keys", required_argument, NULL, O_REORDER_KEYS},
+		{"late", required_argument, NULL, O_LATE},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	binlog_err_t err = {0};
+	const char *reorder_opt = NULL; /* a --reorder-* or --late given */
 	uint64_t v;
 	int c;
 
+	t->oconf.window = REORDER_WINDOW;
+	t->oconf.hold_ms = REORDER_MS;
+	t->oconf.max_keys = REORDER_KEYS;
+	t->oconf.max_bytes = (size_t)REORDER_BYTES;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "b:X:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -629,6 +797,64 @@ static int parse_args(tail_t *t, int argc, char **argv)
 				return 2;
 			}
 			break;
+		case O_ORDERED:
+			t->ordered = 1;
+			break;
+		case O_REORDER_WINDOW:
+			reorder_opt = "--reorder-window";
+			if (parse_u64(optarg, REORDER_WINDOW_MAX, &v) != 0 || v < 1) {
+				fprintf(stderr,
+					"sluice tail: --reorder-window: '%s' is not 1 to %d "
+					"records\n",
+					optarg, REORDER_WINDOW_MAX);
+				return 2;
+			}
+			t->oconf.window = v;
+			break;
+		case O_REORDER_MS:
+			reorder_opt = "--reorder-ms";
+			if (parse_u64(optarg, REORDER_MS_MAX, &v) != 0 || v < 1) {
+				fprintf(stderr,
+					"sluice tail: --reorder-ms: '%s' is not 1 to %d ms\n",
+					optarg, REORDER_MS_MAX);
+				return 2;
+			}
+			t->oconf.hold_ms = (int64_t)v;
+			break;
+		case O_REORDER_BYTES:
+			reorder_opt = "--reorder-bytes";
+			if (parse_size(optarg, &v) != 0 || v < REORDER_BYTES_MIN ||
+			    v > REORDER_BYTES_MAX || v > SIZE_MAX / 2) {
+				fprintf(stderr,
+					"sluice tail: --reorder-bytes: '%s' is not 1K to 1024G "
+					"(N bytes, or N with K, M or G: powers of 1024)\n",
+					optarg);
+				return 2;
+			}
+			t->oconf.max_bytes = (size_t)v;
+			break;
+		case O_REORDER_KEYS:
+			reorder_opt = "--reorder-keys";
+			if (parse_u64(optarg, REORDER_KEYS_MAX, &v) != 0 || v < 1) {
+				fprintf(stderr,
+					"sluice tail: --reorder-keys: '%s' is not 1 to %d keys\n",
+					optarg, REORDER_KEYS_MAX);
+				return 2;
+			}
+			t->oconf.max_keys = v;
+			break;
+		case O_LATE:
+			reorder_opt = "--late";
+			if (strcmp(optarg, "drop") == 0) {
+				t->late_print = 0;
+			} else if (strcmp(optarg, "print") == 0) {
+				t->late_print = 1;
+			} else {
+				fprintf(stderr, "sluice tail: --late: '%s' is not drop or print\n",
+					optarg);
+				return 2;
+			}
+			break;
 		case 'X':
 			if (!strchr(optarg, '=')) {
 				fprintf(stderr, "sluice tail: -X '%s': expected NAME=VALUE\n",
@@ -644,6 +870,10 @@ static int parse_args(tail_t *t, int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (reorder_opt && !t->ordered) {
+		fprintf(stderr, "sluice tail: %s applies only with --ordered\n", reorder_opt);
+		return 2;
 	}
 	if (!t->bootstrap || !*t->bootstrap) {
 		fprintf(stderr, "sluice tail: -b BROKERS is required\n");
@@ -699,6 +929,10 @@ static binlog_errcode_t tail_client(tail_t *t, binlog_err_t *err)
 	     * when retention deleted the next record while we read. */
 	    (rc = conf_set(conf, "auto.offset.reset", t->from_end ? "latest" : "earliest", err)) ||
 	    (t->group && (rc = conf_set(conf, "group.id", t->group, err))) ||
+	    /* --ordered stores offsets as records leave its buffer
+	     * (tail_store_offsets), not as they are handed out. */
+	    (t->group && t->ordered &&
+	     (rc = conf_set(conf, "enable.auto.offset.store", "false", err))) ||
 	    /* The simple consumer applies this bound per partition, not to
 	     * its one queue as the group consumer does: the default 64 MB
 	     * would let a backlog on 32 partitions prefetch 2 GB. 4 MB (plus
@@ -781,7 +1015,8 @@ static binlog_errcode_t topic_metadata(tail_t *t, tail_topic_t *tp, binlog_err_t
 			sleep_ms(200); /* an answer that came at once: do not spin */
 	}
 	tp->part = calloc((size_t)tp->npart, 1);
-	if (!tp->part)
+	tp->lane = calloc((size_t)tp->npart, sizeof(*tp->lane));
+	if (!tp->part || !tp->lane)
 		return binlog_err_set(err, BINLOG_E_NOMEM, "out of memory");
 	return BINLOG_OK;
 }
@@ -864,14 +1099,150 @@ static binlog_errcode_t output_error(tail_t *t, binlog_err_t *err)
 	return binlog_err_set(err, BINLOG_E_LOCAL_IO, "standard output: %s", strerror(errno));
 }
 
+/*
+ * With --ordered and --group, tell librdkafka what it may commit: per
+ * partition, up to the first record still held (or everything seen when
+ * none is). librdkafka's own store, at hand-out, would commit records the
+ * buffer still holds, which a crash would then lose; this keeps the group
+ * at least once. Called only after stdout was flushed, so what is stored
+ * has reached our reader (and never after the reader went away).
+ */
+static binlog_errcode_t tail_store_offsets(tail_t *t, binlog_err_t *err)
+{
+	rd_kafka_topic_partition_list_t *list;
+	rd_kafka_resp_err_t r;
+	int64_t pos;
+
+	if (!t->order || !t->group || !t->rk || t->out_closed)
+		return BINLOG_OK;
+	t->stored_ms = cdc_mono_ms();
+	list = rd_kafka_topic_partition_list_new(8);
+	if (!list)
+		return binlog_err_set(err, BINLOG_E_NOMEM, "out of memory");
+	for (uint32_t i = 0; i < t->nlanes; i++) {
+		rd_kafka_topic_partition_t *e;
+
+		if (!cdc_tail_order_committable(t->order, i, &pos) || pos <= t->lanes[i].stored)
+			continue;
+		e = rd_kafka_topic_partition_list_add(list, t->topics[t->lanes[i].topic].name,
+						      t->lanes[i].partition);
+		e->offset = pos;
+		e->opaque = (void *)(uintptr_t)i;
+	}
+	r = list->cnt ? rd_kafka_offsets_store(t->rk, list) : RD_KAFKA_RESP_ERR_NO_ERROR;
+	if (r == RD_KAFKA_RESP_ERR__INVALID_ARG) {
+		rd_kafka_topic_partition_list_destroy(list);
+		return binlog_err_set(err, BINLOG_E_USAGE,
+				      "--ordered with --group stores offsets itself: leave "
+				      "enable.auto.offset.store false");
+	}
+	/* A partition revoked meanwhile refuses (_STATE): its new owner
+	 * starts at the last offset committed, so nothing is lost. */
+	for (int i = 0; i < list->cnt; i++) {
+		const rd_kafka_topic_partition_t *e = &list->elems[i];
+
+		if (e->err == RD_KAFKA_RESP_ERR_NO_ERROR)
+			t->lanes[(uintptr_t)e->opaque].stored = e->offset;
+		else
+			cdc_log_debug("%s [%" PRId32 "]: offset %" PRId64 " not stored: %s",
+				      e->topic, e->partition, e->offset, rd_kafka_err2str(e->err));
+	}
+	rd_kafka_topic_partition_list_destroy(list);
+	return BINLOG_OK;
+}
+
 static binlog_errcode_t tail_flush(tail_t *t, binlog_err_t *err)
 {
-	if (!t->dirty || t->out_closed)
+	if (t->dirty && !t->out_closed) {
+		t->dirty = 0;
+		if (fflush(stdout) != 0)
+			return output_error(t, err);
+	}
+	return tail_store_offsets(t, err);
+}
+
+/* One formatted line out; `late` adds "late":true as its last member. */
+static binlog_errcode_t tail_write(tail_t *t, const uint8_t *line, size_t len, int late,
+				   binlog_err_t *err)
+{
+	static const char late_end[] = ",\"late\":true}\n";
+
+	if (t->out_closed)
 		return BINLOG_OK;
-	t->dirty = 0;
-	if (fflush(stdout) != 0)
+	/* cdc_tail_format ends every line with "}\n". */
+	if (late && (len < 2 || fwrite(line, 1, len - 2, stdout) != len - 2 ||
+		     fwrite(late_end, 1, sizeof(late_end) - 1, stdout) != sizeof(late_end) - 1))
 		return output_error(t, err);
+	if (!late && fwrite(line, 1, len, stdout) != len)
+		return output_error(t, err);
+	t->dirty = 1;
+	t->printed++;
 	return BINLOG_OK;
+}
+
+/* Count a record the reorder buffer judged, and print it unless it is late
+ * (or a duplicate) and --late is drop. */
+static binlog_errcode_t tail_judged(tail_t *t, const uint8_t *line, size_t len,
+				    cdc_tail_verdict_t v, binlog_err_t *err)
+{
+	switch (v) {
+	case CDC_TAIL_IN_ORDER:
+		t->in_order++;
+		return tail_write(t, line, len, 0, err);
+	case CDC_TAIL_LATE:
+		t->late++;
+		break;
+	case CDC_TAIL_DUPLICATE:
+		t->dups++;
+		break;
+	case CDC_TAIL_HELD:
+		return BINLOG_OK;
+	}
+	return t->late_print ? tail_write(t, line, len, 1, err) : BINLOG_OK;
+}
+
+/* Print what the reorder buffer has due at now (everything with `flush`),
+ * smallest sequence first. Stops at --max: a record not printed stays
+ * held, so that its offset is not stored. */
+static binlog_errcode_t tail_release(tail_t *t, int64_t now, int flush, binlog_err_t *err)
+{
+	const cdc_tail_order_rec_t *r;
+	cdc_tail_verdict_t v;
+	binlog_errcode_t rc;
+
+	while (!t->out_closed && !(t->max && t->printed >= t->max)) {
+		if (cdc_tail_order_next(t->order, now, flush, &r, &v) != BINLOG_OK)
+			return binlog_err_set(err, BINLOG_E_NOMEM,
+					      "out of memory remembering the keys of --ordered");
+		if (!r)
+			break;
+		if ((rc = tail_judged(t, r->line, r->line_len, v, err)) != BINLOG_OK)
+			return rc;
+	}
+	return BINLOG_OK;
+}
+
+/* Before a group takes partitions away: print everything held and store
+ * the offsets while the partitions are still ours, so that librdkafka's
+ * commit on revocation covers them and their next owner does not print
+ * them again. Called from on_rebalance, inside a poll of ours. */
+static void order_drain(tail_t *t)
+{
+	binlog_err_t e = {0};
+	binlog_errcode_t rc;
+
+	/* After the loop (consumer_close revokes too), the end of
+	 * cdc_tail_main has flushed what it should; after an error, what is
+	 * held must stay unprinted and uncommitted. */
+	if (!t->order || t->fatal || t->loop_over)
+		return;
+	rc = tail_release(t, cdc_mono_ms(), 1, &e);
+	if (rc == BINLOG_OK)
+		rc = tail_flush(t, &e);
+	if (rc != BINLOG_OK) {
+		t->fatal = rc;
+		t->fatal_err = e;
+	}
 }
 
 /* A message carrying an error (other than the end of a partition): most
@@ -907,10 +1278,109 @@ static binlog_errcode_t consumer_error(tail_t *t, const rd_kafka_message_t *m, b
 	}
 }
 
+/* The sequence header's value: decimal digits (at most 20) that fit 64
+ * bits. Leading zeros are taken, sluice never writes them. */
+static int parse_seq(const uint8_t *s, size_t n, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (n == 0 || n > 20)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9' || v > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* Up to 40 bytes of a header value for an error message, bytes outside
+ * printable ASCII as '?'. */
+static void quote_bytes(char *out, size_t cap, const uint8_t *s, size_t n)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n && i < 40 && o + 4 < cap; i++)
+		out[o++] = s[i] >= 0x20 && s[i] < 0x7f ? (char)s[i] : '?';
+	if (i < n && o + 4 < cap)
+		o += (size_t)snprintf(out + o, cap - o, "...");
+	out[o] = '\0';
+}
+
+/* --ordered: a record's sequence and type, then into the reorder buffer. A
+ * data record without a usable sequence cannot be ordered, and printing
+ * it out of order silently would defeat the point: an error. */
+static binlog_errcode_t tail_order_message(tail_t *t, const rd_kafka_message_t *m,
+					   const char *topic, binlog_err_t *err)
+{
+	cdc_tail_order_rec_t r = {0};
+	rd_kafka_headers_t *hdrs = NULL;
+	const void *val = NULL;
+	size_t size = 0;
+	int have = 0, has_seq = 0;
+	cdc_tail_verdict_t v;
+	char shown[64];
+
+	if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs) {
+		if (rd_kafka_header_get_last(hdrs, "type", &val, &size) ==
+			    RD_KAFKA_RESP_ERR_NO_ERROR &&
+		    val && size == 9 && memcmp(val, "heartbeat", 9) == 0)
+			r.heartbeat = 1;
+		have = rd_kafka_header_get_last(hdrs, "sequence", &val, &size) ==
+		       RD_KAFKA_RESP_ERR_NO_ERROR;
+		has_seq = have && val && parse_seq(val, size, &r.seq) == 0;
+	}
+	if (!has_seq && !r.heartbeat) {
+		const char *topic_s = topic ? topic : "?";
+		const char *need = "--ordered needs a sequence (decimal digits, 64 bits) on "
+				   "every record but heartbeats";
+
+		if (!have)
+			return binlog_err_set(err, BINLOG_E_BAD_VALUE,
+					      "%s [%" PRId32 "] offset %" PRId64
+					      ": no sequence header: %s",
+					      topic_s, m->partition, m->offset, need);
+		if (!val)
+			return binlog_err_set(err, BINLOG_E_BAD_VALUE,
+					      "%s [%" PRId32 "] offset %" PRId64
+					      ": the sequence header has no value: %s",
+					      topic_s, m->partition, m->offset, need);
+		quote_bytes(shown, sizeof(shown), val, size);
+		return binlog_err_set(err, BINLOG_E_BAD_VALUE,
+				      "%s [%" PRId32 "] offset %" PRId64
+				      ": the sequence header '%s' is not a number: %s",
+				      topic_s, m->partition, m->offset, shown, need);
+	}
+	r.key = m->key;
+	r.key_len = m->key ? m->key_len : 0;
+	r.line = t->line.data;
+	r.line_len = t->line.len;
+	r.lane = lane_of(t, topic, m->partition);
+	r.pos = m->offset;
+	if (t->fatal) {
+		*err = t->fatal_err;
+		return t->fatal;
+	}
+	/* A heartbeat without a sequence has no place in the order: it goes
+	 * out at once. */
+	if (!has_seq) {
+		cdc_tail_order_skip(t->order, r.lane, r.pos);
+		return tail_judged(t, r.line, r.line_len, CDC_TAIL_IN_ORDER, err);
+	}
+	if (cdc_tail_order_add(t->order, &r, cdc_mono_ms(), &v) != BINLOG_OK)
+		return binlog_err_set(err, BINLOG_E_NOMEM,
+				      "%s [%" PRId32 "] offset %" PRId64
+				      ": out of memory holding a record of %zu bytes",
+				      topic ? topic : "?", m->partition, m->offset, r.line_len);
+	return tail_judged(t, r.line, r.line_len, v, err);
+}
+
 static binlog_errcode_t tail_message(tail_t *t, const rd_kafka_message_t *m, binlog_err_t *err)
 {
 	const char *topic = m->rkt ? rd_kafka_topic_name(m->rkt) : NULL;
 	uint8_t *st = part_state(t, topic, m->partition, 0);
+	binlog_errcode_t rc;
 
 	if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
 		if (st && (*st & P_ASSIGNED) && !(*st & P_EOF)) {
@@ -933,7 +1403,6 @@ static binlog_errcode_t tail_message(tail_t *t, const rd_kafka_message_t *m, bin
 		t->at_eof--;
 	}
 	t->last_ms = cdc_mono_ms();
-	t->records++;
 	if (t->out_closed)
 		return BINLOG_OK;
 	binlog_buf_reset(&t->line);
@@ -944,9 +1413,10 @@ static binlog_errcode_t tail_message(tail_t *t, const rd_kafka_message_t *m, bin
 				      ": out of memory formatting a record of %zu bytes",
 				      topic ? topic : "?", m->partition, m->offset,
 				      m->len + m->key_len);
-	if (fwrite(t->line.data, 1, t->line.len, stdout) != t->line.len)
-		return output_error(t, err);
-	t->dirty = 1;
+	if (t->order)
+		rc = tail_order_message(t, m, topic, err);
+	else
+		rc = tail_write(t, t->line.data, t->line.len, 0, err);
 	if (t->line.cap > LINE_KEEP_MAX) {
 		binlog_buf_free(&t->line);
 		/* No limit of its own: a record is at most librdkafka's
@@ -954,7 +1424,7 @@ static binlog_errcode_t tail_message(tail_t *t, const rd_kafka_message_t *m, bin
 		 * sixfold. */
 		binlog_buf_init(&t->line, 0);
 	}
-	return BINLOG_OK;
+	return rc;
 }
 
 static binlog_errcode_t tail_loop(tail_t *t, binlog_err_t *err)
@@ -962,12 +1432,22 @@ static binlog_errcode_t tail_loop(tail_t *t, binlog_err_t *err)
 	binlog_errcode_t rc = BINLOG_OK;
 
 	t->last_ms = cdc_mono_ms();
-	while (!stop_requested && !t->out_closed) {
+	t->stored_ms = t->last_ms;
+	t->started = 1;
+	while (!stop_requested && !t->out_closed && !(t->max && t->printed >= t->max)) {
 		/* Unflushed lines: look without waiting, and flush as soon as
-		 * nothing more is at hand. */
+		 * nothing more is at hand. A record held by --ordered is
+		 * released on time, not a poll later. */
 		int timeout = t->dirty ? 0 : POLL_MS;
 		rd_kafka_message_t *m;
+		int64_t now;
 
+		if (t->order && timeout > 0) {
+			int64_t wait = cdc_tail_order_due_ms(t->order) - cdc_mono_ms();
+
+			if (wait < timeout)
+				timeout = wait > 0 ? (int)wait : 0;
+		}
 		if (t->queue) {
 			m = rd_kafka_consume_queue(t->queue, timeout);
 			rd_kafka_poll(t->rk, 0); /* error and log callbacks */
@@ -983,14 +1463,24 @@ static binlog_errcode_t tail_loop(tail_t *t, binlog_err_t *err)
 		if (m) {
 			rc = tail_message(t, m, err);
 			rd_kafka_message_destroy(m);
-			if (rc != BINLOG_OK || (t->max && t->records >= t->max))
+			if (rc != BINLOG_OK)
+				break;
+		}
+		now = cdc_mono_ms();
+		if (t->order && (rc = tail_release(t, now, 0, err)) != BINLOG_OK)
+			break;
+		if (m) {
+			/* A steady stream never leaves the poll empty-handed:
+			 * store offsets on time anyway, after a flush. */
+			if (t->order && t->group && now - t->stored_ms >= STORE_MS &&
+			    (rc = tail_flush(t, err)) != BINLOG_OK)
 				break;
 			continue;
 		}
 		if ((rc = tail_flush(t, err)) != BINLOG_OK)
 			break;
 		if (t->idle_ms >= 0 && t->have_assignment && t->at_eof == t->assigned &&
-		    cdc_mono_ms() - t->last_ms >= t->idle_ms)
+		    now - t->last_ms >= t->idle_ms)
 			break;
 		if (t->until_end && t->have_assignment && t->ended == t->assigned)
 			break;
@@ -1023,9 +1513,12 @@ static void tail_close(tail_t *t)
 			rd_kafka_topic_destroy(t->topics[i].rkt);
 		free(t->topics[i].name);
 		free(t->topics[i].part);
+		free(t->topics[i].lane);
 	}
 	if (t->rk)
 		rd_kafka_destroy(t->rk);
+	cdc_tail_order_free(t->order);
+	free(t->lanes);
 	free(t->topics);
 	free(t->specs);
 	free(t->xconf);
@@ -1054,6 +1547,10 @@ int cdc_tail_main(int argc, char **argv)
 	if (status >= 0)
 		goto out;
 	status = 1;
+	if (t.ordered && !(t.order = cdc_tail_order_new(&t.oconf))) {
+		fprintf(stderr, "sluice tail: out of memory\n");
+		goto out;
+	}
 	cdc_log_init("tail");
 	setvbuf(stdout, NULL, _IOFBF, STDOUT_BUF);
 
@@ -1080,6 +1577,11 @@ int cdc_tail_main(int argc, char **argv)
 	rc = t.group ? tail_start_group(&t, &err) : tail_start_assign(&t, &err);
 	if (rc == BINLOG_OK)
 		rc = tail_loop(&t, &err);
+	t.loop_over = 1;
+	/* What --ordered holds goes out, in order, at any end but an error:
+	 * after one, it stays unprinted and (with --group) uncommitted. */
+	if (rc == BINLOG_OK && t.order)
+		rc = tail_release(&t, cdc_mono_ms(), 1, &err);
 	/* What was printed before an error is written out first. */
 	if (rc == BINLOG_OK) {
 		t.dirty = 1;
@@ -1087,6 +1589,12 @@ int cdc_tail_main(int argc, char **argv)
 	} else {
 		fflush(stdout);
 	}
+	if (t.order && t.started)
+		fprintf(stderr,
+			"tail: %" PRIu64 " records in order, %" PRIu64 " late %s, %" PRIu64
+			" duplicates %s\n",
+			t.in_order, t.late, t.late_print ? "printed" : "dropped", t.dups,
+			t.late_print ? "printed" : "dropped");
 report:
 	if (rc != BINLOG_OK)
 		fprintf(stderr, "sluice tail: %s\n", err.msg);

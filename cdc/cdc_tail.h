@@ -8,6 +8,10 @@
  * one record per line, keys in that order. Without --group it reads the
  * partitions it is given by itself (no group, no commits); with --group it
  * subscribes as a member of the group and commits offsets.
+ *
+ * With --ordered, records pass through a bounded reorder buffer
+ * (cdc_tail_order_* below) and come out in `sequence` order, each key's
+ * late records and repeats dropped or marked "late":true.
  */
 #ifndef SLUICE_CDC_TAIL_H
 #define SLUICE_CDC_TAIL_H
@@ -18,6 +22,8 @@
 #include <librdkafka/rdkafka.h>
 
 #include "binlog_buf.h"
+#include "binlog_err.h"
+#include "cdc_tail_order.h"
 
 /*
  * Append the JSON line of one consumed record, '\n' included, to out:
