@@ -480,10 +480,10 @@ static binlog_errcode_t commit_topic(merger_t *m, mtopic_t *tp, binlog_err_t *er
 		rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n + 1);
 		for (size_t i = 0; i < n; i++) {
 			mpart_t *p = &tp->parts[offs[i].partition];
-			p->committed = p->next;
-			p->committed_wm = p->watermark_ms;
+			p->committed = offs[i].offset;
+			p->committed_wm = offs[i].watermark_ms;
 			rd_kafka_topic_partition_list_add(l, tp->name, offs[i].partition)->offset =
-				p->next;
+				offs[i].offset;
 		}
 		/* For lag monitoring only: the tables hold the offsets that count. */
 		if (l->cnt)
@@ -889,6 +889,7 @@ int cdc_merge_main(int argc, char **argv)
 			rc = binlog_err_set(&err, BINLOG_E_NOMEM, "out of memory");
 			goto out;
 		}
+		merge_map_keep(m.topics[i].batch, m.o.batch_bytes);
 		/* Open (create) now: a wrong layout is an error before consuming. */
 		if ((rc = open_table(&m, &m.topics[i], &err)) != BINLOG_OK)
 			goto out;
@@ -899,6 +900,8 @@ int cdc_merge_main(int argc, char **argv)
 		     m.ntopics == 1 ? "" : "s", m.o.path,
 		     m.o.table.kind == MERGE_TABLE_MOR ? "merge-on-read" : "Hive", m.o.group);
 	rc = merge_loop(&m, &err);
+	if (rc != BINLOG_OK)
+		m.failed = 1; /* closing the consumer must not commit past it */
 	log_stats(&m, cdc_mono_ms());
 	if (m.first_ms && m.done_ms > m.first_ms)
 		cdc_log_info("total: %" PRIu64 " changes in %.3f s from the first record to the "

@@ -166,6 +166,8 @@ typedef struct merge_entry {
 } merge_entry_t;
 
 merge_map_t *merge_map_new(void);
+/* Keep up to `bytes` of arena across resets (default 64 MiB). */
+void merge_map_keep(merge_map_t *m, size_t bytes);
 void merge_map_free(merge_map_t *m);
 void merge_map_reset(merge_map_t *m);
 size_t merge_map_count(const merge_map_t *m);
