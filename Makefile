@@ -7,7 +7,7 @@
 #   make check            test, then SANITIZE=1 test, then a short fuzz run:
 #                         what CI runs
 #   make fuzz             build the libFuzzer targets (clang)
-#   make bench            decode, live-capture, snapshot benchmarks (docs/BENCHMARKS.md)
+#   make bench            decode, live-capture, snapshot, merger benchmarks (docs/BENCHMARKS.md)
 #   make demo             the README's local demo
 #   make format / lint    clang-format; forbidden-function check
 #
@@ -114,10 +114,11 @@ FUZZ_SECONDS ?= 30
 fuzz-run: fuzz
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
 
-bench: $(BUILD)/sluice $(BUILD)/kafka-shuffle
+bench: $(BUILD)/sluice $(BUILD)/sluice-broker $(BUILD)/kafka-shuffle
 	@BUILD=$(BUILD) tests/bench/run.sh
 	@BUILD=$(BUILD) tests/bench/live.sh
 	@BUILD=$(BUILD) tests/bench/snapshot.sh
+	@BUILD=$(BUILD) tests/bench/merge.sh
 
 demo: $(BUILD)/sluice
 	@BUILD=$(BUILD) tests/demo.sh

@@ -581,7 +581,9 @@ size_t merge_map_count(const merge_map_t *m)
 
 size_t merge_map_bytes(const merge_map_t *m)
 {
-	return m->arena.cap + m->cap * sizeof(*m->slots);
+	/* What the entries use, not what is reserved: an arena kept across
+	 * resets must not make an empty batch look full. */
+	return m->arena.len + m->cap * sizeof(*m->slots);
 }
 
 const uint8_t *merge_map_key(const merge_map_t *m, const merge_entry_t *e)

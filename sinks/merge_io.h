@@ -171,7 +171,7 @@ void merge_map_keep(merge_map_t *m, size_t bytes);
 void merge_map_free(merge_map_t *m);
 void merge_map_reset(merge_map_t *m);
 size_t merge_map_count(const merge_map_t *m);
-size_t merge_map_bytes(const merge_map_t *m); /* arena and table */
+size_t merge_map_bytes(const merge_map_t *m); /* arena in use, and table */
 
 /*
  * Offer row r (whose stored line is line[0..len), without its '\n') with
