@@ -198,11 +198,12 @@ typedef struct done_instant {
 
 /* What the timeline says at one moment. */
 typedef struct view {
-	strvec_t files;     /* visible, sorted */
-	strvec_t replaced;  /* sorted */
-	strvec_t completed; /* names of completed instant files counted */
-	strvec_t seen;      /* every completed instant file listed, counted or
-			     * superseded: what a new checkpoint folds */
+	strvec_t files;      /* visible, sorted */
+	strvec_t replaced;   /* sorted */
+	strvec_t completed;  /* names of completed instant files counted */
+	strvec_t superseded; /* instants checkpoints fold, sorted */
+	strvec_t seen;       /* every completed instant file listed, counted or
+			      * superseded: what a new checkpoint folds */
 	merge_offset_t *offs;
 	size_t noffs, capoffs;
 	size_t ninstants;   /* completed, not superseded */
@@ -489,6 +490,7 @@ static void view_free(view_t *v)
 	sv_free(&v->replaced);
 	sv_free(&v->completed);
 	sv_free(&v->seen);
+	sv_free(&v->superseded);
 	for (size_t i = 0; i < v->noffs; i++)
 		free(v->offs[i].topic);
 	free(v->offs);
@@ -690,6 +692,11 @@ out:
 	if (d)
 		closedir(d);
 	sv_free(&names);
+	if (rc == BINLOG_OK) {
+		v->superseded = superseded; /* the view's now */
+		memset(&superseded, 0, sizeof(superseded));
+		sv_sort(&v->seen);
+	}
 	sv_free(&superseded);
 	if (rc != BINLOG_OK)
 		view_free(v);
@@ -827,12 +834,22 @@ static binlog_errcode_t recover(merge_table_t *t, binlog_err_t *err)
 		if (!parse_instant_name(pending.v[i], id, sizeof(id), act, sizeof(act), &state))
 			continue;
 		pathf(full, sizeof(full), "%s.%s", id, act);
-		if (done_find(t, full))
-			continue; /* completed; its markers are being removed */
+		us = strchr(id, '_') + 1;
+		if (sv_has(&v.seen, full) || sv_has(&v.superseded, full)) {
+			/* Completed (perhaps folded by a checkpoint since): its
+			 * markers are left over. Its writer removes them, unless
+			 * it died first; then they go here. Never rolled back. */
+			if (!writer_alive(t, us)) {
+				char p[PATH_MAX];
+				pathf(p, sizeof(p), "%s/" SLUICE_DIR "/timeline/%s", t->dir,
+				      pending.v[i]);
+				unlink(p);
+			}
+			continue;
+		}
 		if (i > 0 && strncmp(pending.v[i - 1], full, strlen(full)) == 0 &&
 		    pending.v[i - 1][strlen(full)] == '.')
 			continue; /* its other marker: handled */
-		us = strchr(id, '_') + 1;
 		if (!writer_alive(t, us))
 			rollback(t, id, act);
 	}
