@@ -37,8 +37,8 @@ RUN apt-get update \
 RUN groupadd --gid 10001 sluice \
  && useradd --uid 10001 --gid sluice --home-dir /var/lib/sluice \
         --no-create-home --shell /usr/sbin/nologin sluice \
- && mkdir -p /etc/sluice /var/lib/sluice \
- && chown sluice:sluice /var/lib/sluice \
+ && mkdir -p /etc/sluice /var/lib/sluice /lake \
+ && chown sluice:sluice /var/lib/sluice /lake \
  && chmod 0750 /var/lib/sluice
 
 COPY --from=build /src/build/sluice /usr/local/bin/sluice
@@ -49,6 +49,9 @@ RUN sluice --version
 # or sluice starts over from scan.startup.mode. A named volume mounted here
 # takes the directory's owner from the image.
 VOLUME ["/var/lib/sluice"]
+# sluice merge's tables (docker-compose.yml's lake volume): owned by the
+# sluice user so that a named volume mounted here is writable.
+VOLUME ["/lake"]
 WORKDIR /var/lib/sluice
 
 USER sluice:sluice
