@@ -120,7 +120,7 @@ build-fuzz/%: tests/fuzz/%.c build-fuzz/libsluice.a $(HDRS)
 
 # A short run of every fuzz target (FUZZ_SECONDS each), seeded from the
 # shared fixtures when they are present.
-FUZZ_SECONDS ?= 30
+FUZZ_SECONDS ?= 20
 fuzz-run: fuzz
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
 

@@ -101,7 +101,7 @@ SHUFFLE = os.path.abspath(os.path.join(BUILD, 'kafka-shuffle'))
 SANITIZE = os.environ.get('SANITIZE') == '1'
 SLOW = 2.0 if SANITIZE else 1.0
 DB = 'lm'
-WORK_SECONDS = float(os.environ.get('LIVE_MERGE_SECONDS') or 20)
+WORK_SECONDS = float(os.environ.get('LIVE_MERGE_SECONDS') or 15)
 PACE = 0.03 * SLOW                      # seconds per workload step
 ROUND_SECONDS = 5.0                     # shuffle rounds while the workload runs
 KILLS = 21                              # SIGKILLs of the mergers, at least

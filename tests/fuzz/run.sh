@@ -1,12 +1,12 @@
 #!/bin/sh
-# Runs every libFuzzer target in build-fuzz/ for FUZZ_SECONDS (default 30)
+# Runs every libFuzzer target in build-fuzz/ for FUZZ_SECONDS (default 20)
 # each. Corpora live in build-fuzz/corpus/<target>/ and grow from run to
 # run; fuzz_binlog is seeded with the shared binlog fixtures when present,
 # other targets with tests/fuzz/seeds/<target>/.
 # A crash leaves its input in build-fuzz/crash-* and fails the run.
 set -eu
 cd "$(dirname "$0")/../.."
-secs=${FUZZ_SECONDS:-30}
+secs=${FUZZ_SECONDS:-20}
 fixtures=${SLUICE_FIXTURES:-../shared/fixtures/binlog}
 status=0
 for bin in build-fuzz/fuzz_*; do
