@@ -679,7 +679,8 @@ static const char *header(const rd_kafka_message_t *msg, const char *name, size_
 	return v;
 }
 
-static binlog_errcode_t on_message(merger_t *m, rd_kafka_message_t *msg, binlog_err_t *err)
+static binlog_errcode_t on_message(merger_t *m, rd_kafka_message_t *msg, int64_t now,
+				   binlog_err_t *err)
 {
 	const char *tname = rd_kafka_topic_name(msg->rkt);
 	mtopic_t *tp = topic_find(m, tname);
@@ -713,15 +714,13 @@ static binlog_errcode_t on_message(merger_t *m, rd_kafka_message_t *msg, binlog_
 			return binlog_err_set(err, BINLOG_E_NOMEM, "out of memory for the batch");
 		tp->batch_changes++;
 		m->changes++;
-		if (!tp->first_ms)
-			tp->first_ms = cdc_mono_ms();
 	}
 	if (r.ts_ms > p->watermark_ms)
 		p->watermark_ms = r.ts_ms;
 	p->next = msg->offset + 1;
 	p->eof = 0;
 	if (!tp->first_ms)
-		tp->first_ms = cdc_mono_ms(); /* heartbeats' progress is committed too */
+		tp->first_ms = now; /* changes, and heartbeats' progress, to commit */
 	return BINLOG_OK;
 }
 
@@ -794,7 +793,7 @@ static binlog_errcode_t take(merger_t *m, rd_kafka_message_t *msg, int64_t now, 
 	m->last_record_ms = now;
 	if (!m->first_ms)
 		m->first_ms = now;
-	return on_message(m, msg, err);
+	return on_message(m, msg, now, err);
 }
 
 #define TAKE_MAX 1024

@@ -108,13 +108,11 @@ static uint64_t fmix64(uint64_t k)
 binlog_errcode_t cdc_verify_row_hash(cdc_verify_hasher_t *h, const uint8_t *body, size_t n,
 				     uint64_t *out, binlog_err_t *err)
 {
-	/* merge_members_next skips the separators before a member, so an
-	 * iterator positioned at the body's start reads the members
-	 * without needing the braces around them. */
-	merge_members_t it = {body, n, 0};
+	merge_members_t it;
 	merge_span_t name, val;
 	size_t k = 0;
 
+	merge_members_body(&it, (merge_span_t){body, n});
 	binlog_buf_reset(&h->arena);
 	binlog_buf_reset(&h->canon);
 	while (n && merge_members_next(&it, &name, &val)) {

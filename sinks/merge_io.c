@@ -101,6 +101,15 @@ int merge_members_begin(merge_members_t *it, const uint8_t *s, size_t n)
 	return 1;
 }
 
+void merge_members_body(merge_members_t *it, merge_span_t body)
+{
+	/* merge_members_next skips the separators before a member and ends
+	 * at the end of the span: no braces needed. */
+	it->s = body.p;
+	it->n = body.n;
+	it->i = 0;
+}
+
 int merge_members_next(merge_members_t *it, merge_span_t *name, merge_span_t *val)
 {
 	const uint8_t *s = it->s;

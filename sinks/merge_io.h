@@ -132,6 +132,8 @@ typedef struct merge_members {
 } merge_members_t;
 
 int merge_members_begin(merge_members_t *it, const uint8_t *s, size_t n);
+/* The same over an object's members without its braces (a row's body). */
+void merge_members_body(merge_members_t *it, merge_span_t body);
 int merge_members_next(merge_members_t *it, merge_span_t *name, merge_span_t *val);
 
 /* 1 when a member name span equals the C string lit. */

@@ -215,6 +215,7 @@ typedef struct view {
 typedef struct hive_part {
 	uint8_t success;
 	uint8_t exists;
+	uint32_t plan; /* during a commit: 1 + its plan's index, 0 none */
 } hive_part_t;
 
 struct merge_table {
@@ -267,26 +268,6 @@ static int pathf(char *buf, size_t cap, const char *fmt, ...)
 		return -1;
 	}
 	return n;
-}
-
-static binlog_errcode_t path_of(const merge_table_t *t, char *buf, size_t cap, binlog_err_t *err,
-				const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static binlog_errcode_t path_of(const merge_table_t *t, char *buf, size_t cap, binlog_err_t *err,
-				const char *fmt, ...)
-{
-	va_list ap;
-	int n = snprintf(buf, cap, "%s/", t->dir), m;
-
-	if (n < 0 || (size_t)n >= cap)
-		goto toolong;
-	va_start(ap, fmt);
-	m = vsnprintf(buf + n, cap - (size_t)n, fmt, ap);
-	va_end(ap);
-	if (m < 0 || (size_t)(n + m) >= cap)
-		goto toolong;
-	return BINLOG_OK;
-toolong:
-	return binlog_err_set(err, BINLOG_E_USAGE, "%s: a path in the table is too long", t->dir);
 }
 
 static const char *file_ext(const merge_table_t *t)
@@ -585,8 +566,9 @@ static binlog_errcode_t tl_scan_once(merge_table_t *t, view_t *v, strvec_t *pend
 	memset(v, 0, sizeof(*v));
 	v->garbage = json_array();
 	v->files_rows = json_object();
-	if ((rc = path_of(t, dir, sizeof(dir), err, SLUICE_DIR "/timeline")) != BINLOG_OK)
-		return rc;
+	if (pathf(dir, sizeof(dir), "%s/" SLUICE_DIR "/timeline", t->dir) < 0)
+		return binlog_err_set(err, BINLOG_E_USAGE, "%s: a path in the table is too long",
+				      t->dir);
 	if (!(d = opendir(dir)))
 		return binlog_err_set(err, BINLOG_E_LOCAL_IO, "%s: %s", dir, strerror(errno));
 	while ((de = readdir(d))) {
@@ -1582,17 +1564,10 @@ void merge_table_partition_of(const merge_table_t *t, const merge_row_t *r, char
 		merge_members_t it;
 		merge_span_t name, v;
 		int found = 0;
-		uint8_t *obj = malloc(r->body.n + 2);
-		if (obj) {
-			obj[0] = '{';
-			memcpy(obj + 1, r->body.p, r->body.n);
-			obj[r->body.n + 1] = '}';
-			merge_members_begin(&it, obj, r->body.n + 2);
-			while (!found && merge_members_next(&it, &name, &v))
-				if (merge_name_is(name, t->o.partition_by))
-					found = parse_when(v, &ms);
-			free(obj);
-		}
+		merge_members_body(&it, r->body);
+		while (!found && merge_members_next(&it, &name, &v))
+			if (merge_name_is(name, t->o.partition_by))
+				found = parse_when(v, &ms);
 		if (!found) {
 			snprintf(buf, cap, "%s",
 				 t->o.granularity == MERGE_GRAN_DAY ? DEFAULT_PART_DAY
@@ -1777,14 +1752,10 @@ static uint32_t index_part(merge_table_t *t, const merge_row_t *r)
 {
 	merge_members_t it;
 	merge_span_t name, v, body;
-	uint8_t tmp[512];
 
-	if (merge_op_deletes(r->op) || r->body.n + 2 > sizeof(tmp))
+	if (merge_op_deletes(r->op))
 		return NO_PART;
-	tmp[0] = '{';
-	memcpy(tmp + 1, r->body.p, r->body.n);
-	tmp[r->body.n + 1] = '}';
-	merge_members_begin(&it, tmp, r->body.n + 2);
+	merge_members_body(&it, r->body);
 	while (merge_members_next(&it, &name, &v))
 		if (merge_name_is(name, "p") && v.n >= 2 && v.p[0] == '"') {
 			char s[256];
@@ -1976,11 +1947,7 @@ static binlog_errcode_t text_columns(merge_table_t *t, merge_map_t *rows, binlog
 		if ((rc = merge_line_parse(merge_map_line(rows, e), e->line_len, &t->scratch, &r,
 					   err)) != BINLOG_OK)
 			return rc;
-		binlog_buf_reset(&t->scratch2);
-		binlog_buf_putc(&t->scratch2, '{');
-		binlog_buf_put(&t->scratch2, r.body.p, r.body.n);
-		binlog_buf_putc(&t->scratch2, '}');
-		merge_members_begin(&mi, t->scratch2.data, t->scratch2.len);
+		merge_members_body(&mi, r.body);
 		while (merge_members_next(&mi, &name, &v)) {
 			char nm[1024];
 			if (column_index(t, name, nm, sizeof(nm)) != -1)
@@ -2026,12 +1993,7 @@ static void text_line(merge_table_t *t, binlog_buf_t *b, const merge_row_t *r)
 	merge_json_unescape(&t->scratch2, r->table.p, r->table.n);
 	text_escape(b, t->scratch2.data, t->scratch2.len);
 	if (vals) {
-		binlog_buf_t obj;
-		binlog_buf_init(&obj, 0);
-		binlog_buf_putc(&obj, '{');
-		binlog_buf_put(&obj, r->body.p, r->body.n);
-		binlog_buf_putc(&obj, '}');
-		merge_members_begin(&mi, obj.data, obj.len);
+		merge_members_body(&mi, r->body);
 		while (merge_members_next(&mi, &name, &v)) {
 			char nm[1024];
 			int c = column_index(t, name, nm, sizeof(nm));
@@ -2045,7 +2007,6 @@ static void text_line(merge_table_t *t, binlog_buf_t *b, const merge_row_t *r)
 			else
 				binlog_buf_lit(b, "\\N");
 		}
-		binlog_buf_free(&obj);
 	}
 	free(vals);
 }
@@ -2243,6 +2204,28 @@ static int plan_add(part_plan_t *pp, merge_entry_t *e)
 static binlog_errcode_t hive_successes(merge_table_t *t, view_t *v, uint64_t *count,
 				       binlog_err_t *err);
 
+/* The plan of partition pid in this commit, made on first use. The
+ * pointer lasts until the next call. */
+static part_plan_t *plan_for(merge_table_t *t, part_plan_t **plans, size_t *n, uint32_t pid)
+{
+	if (!t->pstate[pid].plan) {
+		part_plan_t *v = realloc(*plans, (*n + 1) * sizeof(*v));
+		if (!v)
+			return NULL;
+		*plans = v;
+		memset(&v[*n], 0, sizeof(*v));
+		v[*n].pid = pid;
+		t->pstate[pid].plan = (uint32_t)++ * n;
+	}
+	return &(*plans)[t->pstate[pid].plan - 1];
+}
+
+static void plans_forget(merge_table_t *t, const part_plan_t *plans, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		t->pstate[plans[i].pid].plan = 0;
+}
+
 static binlog_errcode_t hive_commit_locked(merge_table_t *t, merge_map_t *rows,
 					   const merge_offset_t *offsets, size_t noffs,
 					   const uint32_t *only_parts, size_t nonly,
@@ -2252,7 +2235,6 @@ static binlog_errcode_t hive_commit_locked(merge_table_t *t, merge_map_t *rows,
 	view_t v;
 	merge_map_t *touched = merge_map_new(), *idx = merge_map_new();
 	part_plan_t *plans = NULL;
-	uint32_t *plan_of = NULL;
 	size_t nplans = 0, it = 0;
 	merge_entry_t *e;
 	json_t *meta = NULL, *parts = json_array(), *files = json_array();
@@ -2274,45 +2256,8 @@ static binlog_errcode_t hive_commit_locked(merge_table_t *t, merge_map_t *rows,
 	if (t->o.format == MERGE_FMT_TEXT && ((rc = load_columns(t, err)) != BINLOG_OK ||
 					      (rc = text_columns(t, rows, err)) != BINLOG_OK))
 		goto out;
-	if (!(plan_of = malloc(((size_t)t->parts.n + 1024) * sizeof(*plan_of)))) {
-		rc = binlog_err_set(err, BINLOG_E_NOMEM, "out of memory");
-		goto out;
-	}
-	memset(plan_of, 0xff, ((size_t)t->parts.n + 1024) * sizeof(*plan_of));
-	size_t plan_cap_ids = (size_t)t->parts.n + 1024;
-
-#define PLAN(pid_)                                                                                 \
-	({                                                                                         \
-		uint32_t _pid = (pid_);                                                            \
-		part_plan_t *_pp = NULL;                                                           \
-		if (_pid >= plan_cap_ids) {                                                        \
-			size_t _nc = (size_t)_pid * 2 + 1;                                         \
-			uint32_t *_np = realloc(plan_of, _nc * sizeof(*_np));                      \
-			if (_np) {                                                                 \
-				memset(_np + plan_cap_ids, 0xff,                                   \
-				       (_nc - plan_cap_ids) * sizeof(*_np));                       \
-				plan_of = _np;                                                     \
-				plan_cap_ids = _nc;                                                \
-			}                                                                          \
-		}                                                                                  \
-		if (_pid < plan_cap_ids) {                                                         \
-			if (plan_of[_pid] == UINT32_MAX) {                                         \
-				part_plan_t *_np2 = realloc(plans, (nplans + 1) * sizeof(*plans)); \
-				if (_np2) {                                                        \
-					plans = _np2;                                              \
-					memset(&plans[nplans], 0, sizeof(*plans));                 \
-					plans[nplans].pid = _pid;                                  \
-					plan_of[_pid] = (uint32_t)nplans++;                        \
-				}                                                                  \
-			}                                                                          \
-			if (plan_of[_pid] != UINT32_MAX)                                           \
-				_pp = &plans[plan_of[_pid]];                                       \
-		}                                                                                  \
-		_pp;                                                                               \
-	})
-
 	for (size_t i = 0; i < nonly; i++) {
-		part_plan_t *pp = PLAN(only_parts[i]);
+		part_plan_t *pp = plan_for(t, &plans, &nplans, only_parts[i]);
 		if (!pp) {
 			rc = binlog_err_set(err, BINLOG_E_NOMEM, "out of memory");
 			goto out;
@@ -2342,7 +2287,7 @@ static binlog_errcode_t hive_commit_locked(merge_table_t *t, merge_map_t *rows,
 			}
 		}
 		if (oldp != NO_PART) {
-			part_plan_t *pp = PLAN(oldp);
+			part_plan_t *pp = plan_for(t, &plans, &nplans, oldp);
 			if (!pp) {
 				rc = binlog_err_set(err, BINLOG_E_NOMEM, "out of memory");
 				goto out;
@@ -2350,7 +2295,7 @@ static binlog_errcode_t hive_commit_locked(merge_table_t *t, merge_map_t *rows,
 			pp->rewrite = 1;
 		}
 		if (newp != NO_PART) {
-			part_plan_t *pp = PLAN(newp);
+			part_plan_t *pp = plan_for(t, &plans, &nplans, newp);
 			if (!pp || plan_add(pp, e) < 0) {
 				rc = binlog_err_set(err, BINLOG_E_NOMEM, "out of memory");
 				goto out;
@@ -2453,6 +2398,8 @@ static binlog_errcode_t hive_commit_locked(merge_table_t *t, merge_map_t *rows,
 		t->pstate[plans[i].pid].exists = 1;
 	if (st)
 		st->partitions += nplans, st->rows += merge_map_count(idx);
+	/* Before a partition compaction below plans partitions of its own. */
+	plans_forget(t, plans, nplans);
 	if (!nonly) {
 		/* The offsets this commit adds count for the watermark too. */
 		for (size_t i = 0; i < noffs; i++)
@@ -2467,15 +2414,14 @@ out:
 out_nov:
 	for (size_t i = 0; i < nplans; i++)
 		free(plans[i].add);
+	plans_forget(t, plans, nplans);
 	free(plans);
-	free(plan_of);
 	merge_map_free(touched);
 	merge_map_free(idx);
 	json_decref(meta);
 	json_decref(parts);
 	json_decref(files);
 	return rc;
-#undef PLAN
 }
 
 /*
