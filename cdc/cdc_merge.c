@@ -864,6 +864,9 @@ int cdc_merge_main(int argc, char **argv)
 	binlog_errcode_t rc;
 	int st;
 
+	/* First: a SIGTERM from here on stops the merger cleanly. */
+	signal(SIGINT, on_stop);
+	signal(SIGTERM, on_stop);
 	memset(&m, 0, sizeof(m));
 	cdc_log_init("sluice merge");
 	if ((st = parse_args(&m.o, argc, argv)) != 0) {
@@ -872,8 +875,6 @@ int cdc_merge_main(int argc, char **argv)
 	}
 	binlog_buf_init(&m.line, 0);
 	binlog_buf_init(&m.scratch, 0);
-	signal(SIGINT, on_stop);
-	signal(SIGTERM, on_stop);
 	if ((rc = cdc_mkdirs(m.o.path, 0755, &err)) != BINLOG_OK)
 		goto out;
 	m.topics = calloc(m.o.ntopics, sizeof(*m.topics));

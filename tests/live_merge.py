@@ -238,6 +238,16 @@ class Merger:
         if not self.proc:
             return
         self.check()
+        # A SIGTERM before the merger has installed its handler kills it
+        # (-15): that is the signal's default, not the merger's answer.
+        # Its first log line comes after the handler is in place.
+        deadline = time.time() + 30 * SLOW
+        while b'merging ' not in open(self.log, 'rb').read():
+            self.check()
+            if time.time() > deadline:
+                fail('merger %s: not started in %.0f s:\n%s' % (self.name, 30 * SLOW,
+                                                                self.tail()))
+            time.sleep(0.02)
         self.proc.send_signal(signal.SIGTERM)
         try:
             rc = self.proc.wait(60 * SLOW)
