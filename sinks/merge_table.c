@@ -2034,6 +2034,7 @@ static int text_key(const uint8_t *s, size_t n, binlog_buf_t *out)
 typedef struct part_plan {
 	uint32_t pid;
 	int rewrite;
+	int loses; /* keys leave it (moved or deleted) */
 	size_t nadd;
 	merge_entry_t **add;
 	size_t capadd;
@@ -2293,6 +2294,7 @@ static binlog_errcode_t hive_commit_locked(merge_table_t *t, merge_map_t *rows,
 				goto out;
 			}
 			pp->rewrite = 1;
+			pp->loses = 1;
 		}
 		if (newp != NO_PART) {
 			part_plan_t *pp = plan_for(t, &plans, &nplans, newp);
@@ -2323,6 +2325,20 @@ static binlog_errcode_t hive_commit_locked(merge_table_t *t, merge_map_t *rows,
 				goto out;
 			}
 		}
+	}
+	/* Partitions that keys leave are exchanged first: a key moving from
+	 * one partition to another is then briefly in neither rather than
+	 * in both (exchanges are atomic per partition only). Stable, so
+	 * that the rest keep their order; pstate's plan indexes are not
+	 * used past this point but for forgetting, by pid. */
+	for (size_t i = 1; i < nplans; i++) {
+		part_plan_t x = plans[i];
+		size_t j = i;
+		while (j > 0 && x.loses && !plans[j - 1].loses) {
+			plans[j] = plans[j - 1];
+			j--;
+		}
+		plans[j] = x;
 	}
 	if (nplans == 0 && noffs == 0 && !nonly)
 		goto out; /* nothing to record */
