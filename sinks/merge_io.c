@@ -468,23 +468,35 @@ binlog_errcode_t merge_line_parse(const uint8_t *s, size_t n, binlog_buf_t *scra
 	memset(r, 0, sizeof(*r));
 	if (!cdc_json_valid(s, n) || !merge_members_begin(&it, s, n))
 		return binlog_err_set(err, BINLOG_E_BAD_VALUE, "not a JSON object");
+	/*
+	 * The meta members lead the line and _sluice_table, written last,
+	 * closes them: a source column that is itself named _sluice_key (or
+	 * any _sluice_ name) follows as data and never overrides the meta.
+	 * Each meta member counts once.
+	 */
 	for (;;) {
 		size_t at = it.i;
+		if (seen & 8) {
+			data_at = at;
+			break;
+		}
 		if (!merge_members_next(&it, &name, &v))
 			break;
 		if (name.n < 8 || memcmp(name.p, "_sluice_", 8) != 0) {
 			data_at = at;
 			break;
 		}
-		if (merge_name_is(name, "_sluice_key") && string_body(v, &body)) {
+		if (merge_name_is(name, "_sluice_key") && !(seen & 1) && string_body(v, &body)) {
 			binlog_buf_reset(scratch);
 			if (merge_json_unescape(scratch, body.p, body.n) < 0)
 				return binlog_err_set(err, BINLOG_E_BAD_VALUE,
 						      "_sluice_key is not a well-formed string");
 			seen |= 1;
-		} else if (merge_name_is(name, "_sluice_seq") && parse_u64(v.p, v.n, &r->seq)) {
+		} else if (merge_name_is(name, "_sluice_seq") && !(seen & 2) &&
+			   parse_u64(v.p, v.n, &r->seq)) {
 			seen |= 2;
-		} else if (merge_name_is(name, "_sluice_op") && parse_op(v, &r->op)) {
+		} else if (merge_name_is(name, "_sluice_op") && !(seen & 4) &&
+			   parse_op(v, &r->op)) {
 			seen |= 4;
 		} else if (merge_name_is(name, "_sluice_ts_ms")) {
 			parse_i64(v.p, v.n, &r->ts_ms);
@@ -492,9 +504,10 @@ binlog_errcode_t merge_line_parse(const uint8_t *s, size_t n, binlog_buf_t *scra
 			string_body(v, &r->db);
 		} else if (merge_name_is(name, "_sluice_table")) {
 			string_body(v, &r->table);
+			seen |= 8;
 		}
 	}
-	if (seen != 7)
+	if ((seen & 7) != 7)
 		return binlog_err_set(err, BINLOG_E_BAD_VALUE,
 				      "a row without _sluice_key, _sluice_seq and _sluice_op");
 	r->key.p = scratch->data;

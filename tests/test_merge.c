@@ -399,6 +399,26 @@ static void line_round_trip(void **state)
 		assert_true(back.seq == UINT64_MAX);
 	}
 
+	/*
+	 * Source columns named like the meta members are data: they follow
+	 * _sluice_table and never override the row's own key, seq or op.
+	 */
+	{
+		static const char clash[] = "\"_sluice_key\":\"other\",\"_sluice_seq\":1,"
+					    "\"_sluice_op\":\"-D\",\"_sluice_table\":\"x\"";
+		r.op = MERGE_OP_AFTER;
+		r.seq = 42;
+		r.body = span(clash);
+		binlog_buf_reset(&b);
+		merge_line_put(&b, &r);
+		assert_int_equal(merge_line_parse(b.data, b.len - 1, &s, &back, &err), BINLOG_OK);
+		assert_span(back.key, key);
+		assert_true(back.seq == 42);
+		assert_int_equal(back.op, MERGE_OP_AFTER);
+		assert_span(back.table, "t\xc3\xa9");
+		assert_span(back.body, clash);
+	}
+
 	/* Not stored rows. */
 	{
 		static const char *const bad[] = {
