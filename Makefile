@@ -89,10 +89,14 @@ $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libsluice.a $(HDRS)
 test: $(BUILD)/sluice $(BUILD)/sluice-broker $(BUILD)/kafka-shuffle $(TEST_BIN)
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run.sh $(T)
 
+# The builds run JOBS compilers at once (the tests themselves one at a
+# time: the live ones are timing-sensitive).
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 check:
-	$(MAKE) test
-	$(MAKE) SANITIZE=1 test
+	$(MAKE) -j$(JOBS) test
+	$(MAKE) -j$(JOBS) SANITIZE=1 test
 	$(MAKE) lint
+	$(MAKE) -j$(JOBS) fuzz
 	$(MAKE) fuzz-run
 
 # libFuzzer targets need clang; they always build with ASan + UBSan.

@@ -17,7 +17,7 @@ workload, each with its own server id and state directory:
           checkpoint before writing the rest again.
 
 The workload (tests/lib/workload.py, seeded: SEED=n replays it) runs for
-LIVE_CAPTURE_SECONDS (default 35) on seven tables that together use every
+LIVE_CAPTURE_SECONDS (default 25) on seven tables that together use every
 MariaDB column type, plus tables it creates: multi-row INSERTs, UPDATEs
 (changing the primary key, setting NULLs), DELETEs, transactions over
 several tables, rollbacks, transactions of thousands of rows, binlog
@@ -73,7 +73,7 @@ WORK = os.environ.get('LIVE_DIR', '')
 SLUICE = os.path.abspath(os.path.join(os.environ.get('BUILD', 'build'), 'sluice'))
 DB = 'cap'
 MIN_KILLS = 20
-WORK_SECONDS = float(os.environ.get('LIVE_CAPTURE_SECONDS') or 35)
+WORK_SECONDS = float(os.environ.get('LIVE_CAPTURE_SECONDS') or 25)
 MAX_SECONDS = WORK_SECONDS + 90
 PACE = 0.02                  # at most one workload step per PACE seconds
 FAULT = os.environ.get('LIVE_CAPTURE_FAULT', '')
@@ -439,7 +439,9 @@ def main():
             now = time.time() - t0
             if any(k.error for k in killers):
                 break
-            if now >= WORK_SECONDS and all(p.kills >= MIN_KILLS for p in pipes):
+            # past the set time, on until the kill count and every DDL kind
+            if now >= WORK_SECONDS and all(p.kills >= MIN_KILLS for p in pipes) and \
+                    not wl.missing_ddl_kinds():
                 break
             if now >= MAX_SECONDS:
                 break

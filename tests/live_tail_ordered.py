@@ -516,7 +516,7 @@ def check_c(bootstrap):
     ids = by_id(recs)
     produce(bootstrap, 'ord.c', p1)
     proc = subprocess.Popen([SLUICE, 'tail', '-b', bootstrap, 'ord.c', '--ordered',
-                             '--reorder-ms', '300', '--idle-exit', '8000'],
+                             '--reorder-ms', '300', '--idle-exit', '3000'],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     lines = []
     got1 = threading.Event()
