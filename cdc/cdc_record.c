@@ -534,12 +534,23 @@ static void out_putc(binlog_buf_t *b, uint8_t c)
  * then holds part of a copy, which the caller drops. Dropping whitespace
  * also keeps a record on one line whatever the document's layout. With b
  * NULL, only checks.
+ *
+ * With fn, each member of a top-level object is handed to fn as it is
+ * passed (name without quotes, value as written), in the same pass: a
+ * reader of records checks and takes them apart in one walk.
  */
-static int json_minify(binlog_buf_t *b, const uint8_t *s, size_t n)
+static int json_walk(binlog_buf_t *b, const uint8_t *s, size_t n, cdc_json_member_fn fn, void *ctx)
 {
 	uint8_t stack[JSON_DEPTH_MAX];
-	size_t depth = 0, i = 0, j;
+	size_t depth = 0, i = 0, j, name_at = 0, name_len = 0, val_at = 0;
 	enum { ST_VALUE, ST_AFTER, ST_ARRAY_FIRST, ST_OBJECT_FIRST, ST_KEY } st = ST_VALUE;
+
+	/* fn sees members of an object at the top only */
+#define MEMBER_DONE(end)                                                                           \
+	do {                                                                                       \
+		if (fn && depth == 1 && stack[0] == '{')                                           \
+			fn(ctx, s + name_at, name_len, s + val_at, (end)-val_at);                  \
+	} while (0)
 
 	if (!binlog_utf8_valid(s, n))
 		return 0;
@@ -559,6 +570,7 @@ static int json_minify(binlog_buf_t *b, const uint8_t *s, size_t n)
 				out_putc(b, s[i]);
 				i++;
 				depth--;
+				MEMBER_DONE(i);
 			} else {
 				return 0;
 			}
@@ -571,6 +583,7 @@ static int json_minify(binlog_buf_t *b, const uint8_t *s, size_t n)
 				out_putc(b, s[i]);
 				i++;
 				depth--;
+				MEMBER_DONE(i);
 				st = ST_AFTER;
 				continue;
 			}
@@ -580,6 +593,10 @@ static int json_minify(binlog_buf_t *b, const uint8_t *s, size_t n)
 			if (s[i] != '"' || !(j = json_string(s, n, i)))
 				return 0;
 			out_put(b, s + i, j - i);
+			if (depth == 1) {
+				name_at = i + 1;
+				name_len = j - i - 2;
+			}
 			i = j;
 			while (i < n && json_ws(s[i]))
 				i++;
@@ -591,6 +608,7 @@ static int json_minify(binlog_buf_t *b, const uint8_t *s, size_t n)
 			continue;
 		}
 		/* ST_VALUE */
+		val_at = depth == 1 ? i : val_at;
 		switch (s[i]) {
 		case '{':
 		case '[':
@@ -621,13 +639,31 @@ static int json_minify(binlog_buf_t *b, const uint8_t *s, size_t n)
 			return 0;
 		out_put(b, s + i, j - i);
 		i = j;
+		MEMBER_DONE(i);
 		st = ST_AFTER;
 	}
+#undef MEMBER_DONE
+}
+
+static int json_minify(binlog_buf_t *b, const uint8_t *s, size_t n)
+{
+	return json_walk(b, s, n, NULL, NULL);
 }
 
 int cdc_json_valid(const uint8_t *s, size_t n)
 {
-	return json_minify(NULL, s, n);
+	return json_walk(NULL, s, n, NULL, NULL);
+}
+
+int cdc_json_members(const uint8_t *s, size_t n, cdc_json_member_fn fn, void *ctx)
+{
+	size_t i = 0;
+
+	while (i < n && json_ws(s[i]))
+		i++;
+	if (i >= n || s[i] != '{')
+		return 0;
+	return json_walk(NULL, s, n, fn, ctx);
 }
 
 /* Widen a value read as signed to the unsigned type the catalog says the

@@ -131,6 +131,17 @@ binlog_errcode_t cdc_writer_values(cdc_writer_t *w, binlog_buf_t *out, const sch
 int cdc_json_valid(const uint8_t *s, size_t n);
 
 /*
+ * cdc_json_valid for a JSON object, handing each of its members to fn in
+ * the same pass: name (between its quotes, escapes kept) and value (its
+ * JSON text). Members come in order, before the check of the rest is done:
+ * a caller keeps what fn saw only when this returns 1. 0 when s is not a
+ * JSON object.
+ */
+typedef void (*cdc_json_member_fn)(void *ctx, const uint8_t *name, size_t name_len,
+				   const uint8_t *val, size_t val_len);
+int cdc_json_members(const uint8_t *s, size_t n, cdc_json_member_fn fn, void *ctx);
+
+/*
  * Kafka record keys: ["db","table",v1,v2..], the physical table and the
  * values of its primary key in key order, as changelog-json writes them;
  * ["db","table"] for a table without one (its changes then share a

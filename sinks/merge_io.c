@@ -344,52 +344,83 @@ static long array_len(const uint8_t *s, size_t n)
 	}
 }
 
+/* The members of a record's value that the merger reads; the last of a
+ * name counts, as in the member loop it replaces. */
+typedef struct change_members {
+	merge_span_t data, op, ts_ms, db, table, seq, heartbeat;
+} change_members_t;
+
+static void change_member(void *ctx, const uint8_t *name, size_t name_len, const uint8_t *val,
+			  size_t val_len)
+{
+	change_members_t *c = ctx;
+	merge_span_t v = {val, val_len}, *to = NULL;
+
+	switch (name_len) {
+	case 2:
+		to = memcmp(name, "op", 2) == 0 ? &c->op
+						: (memcmp(name, "db", 2) == 0 ? &c->db : NULL);
+		break;
+	case 3:
+		to = memcmp(name, "seq", 3) == 0 ? &c->seq : NULL;
+		break;
+	case 4:
+		to = memcmp(name, "data", 4) == 0 ? &c->data : NULL;
+		break;
+	case 5:
+		to = memcmp(name, "ts_ms", 5) == 0   ? &c->ts_ms
+		     : memcmp(name, "table", 5) == 0 ? &c->table
+						     : NULL;
+		break;
+	case 9:
+		to = memcmp(name, "heartbeat", 9) == 0 ? &c->heartbeat : NULL;
+		break;
+	}
+	if (to)
+		*to = v;
+}
+
 binlog_errcode_t merge_change_parse(const uint8_t *key, size_t klen, const uint8_t *val,
 				    size_t vlen, const char *seq_hdr, size_t seq_len,
 				    const char *type_hdr, size_t type_len, binlog_buf_t *scratch,
 				    int *kind, merge_row_t *r, binlog_err_t *err)
 {
-	merge_members_t it;
-	merge_span_t name, v, data = {NULL, 0};
+	change_members_t c;
+	merge_span_t data;
 	int have_op = 0, have_seq = 0, heartbeat = 0;
 	long nkey;
 
 	memset(r, 0, sizeof(*r));
+	memset(&c, 0, sizeof(c));
 	*kind = MERGE_CHANGE;
 	if (type_hdr && type_len == 9 && memcmp(type_hdr, "heartbeat", 9) == 0)
 		heartbeat = 1;
-	if (!val || !cdc_json_valid(val, vlen) || !merge_members_begin(&it, val, vlen))
+	/* One pass: the value checked and its members found. */
+	if (!val || !cdc_json_members(val, vlen, change_member, &c))
 		return binlog_err_set(err, BINLOG_E_BAD_VALUE,
 				      "the value is not a JSON object (%zu bytes)", vlen);
-	while (merge_members_next(&it, &name, &v)) {
-		if (merge_name_is(name, "data")) {
-			if (v.n == 0 || v.p[0] != '{')
-				return binlog_err_set(err, BINLOG_E_BAD_VALUE,
-						      "\"data\" is not an object");
-			data = v;
-		} else if (merge_name_is(name, "op")) {
-			if (!parse_op(v, &r->op))
-				return binlog_err_set(err, BINLOG_E_BAD_VALUE,
-						      "\"op\" is %.*s, not one of \"+I\", "
-						      "\"+U\", \"-U\", \"-D\"",
-						      (int)(v.n > 16 ? 16 : v.n),
-						      (const char *)v.p);
-			have_op = 1;
-		} else if (merge_name_is(name, "ts_ms")) {
-			if (!parse_i64(v.p, v.n, &r->ts_ms))
-				return binlog_err_set(err, BINLOG_E_BAD_VALUE,
-						      "\"ts_ms\" is not an integer");
-		} else if (merge_name_is(name, "db")) {
-			string_body(v, &r->db);
-		} else if (merge_name_is(name, "table")) {
-			string_body(v, &r->table);
-		} else if (merge_name_is(name, "seq") && !seq_hdr) {
-			have_seq = parse_u64(v.p, v.n, &r->seq);
-		} else if (merge_name_is(name, "heartbeat") && v.n == 4 &&
-			   memcmp(v.p, "true", 4) == 0) {
-			heartbeat = 1;
-		}
+	data = c.data;
+	if (data.p && (data.n == 0 || data.p[0] != '{'))
+		return binlog_err_set(err, BINLOG_E_BAD_VALUE, "\"data\" is not an object");
+	if (c.op.p) {
+		if (!parse_op(c.op, &r->op))
+			return binlog_err_set(err, BINLOG_E_BAD_VALUE,
+					      "\"op\" is %.*s, not one of \"+I\", "
+					      "\"+U\", \"-U\", \"-D\"",
+					      (int)(c.op.n > 16 ? 16 : c.op.n),
+					      (const char *)c.op.p);
+		have_op = 1;
 	}
+	if (c.ts_ms.p && !parse_i64(c.ts_ms.p, c.ts_ms.n, &r->ts_ms))
+		return binlog_err_set(err, BINLOG_E_BAD_VALUE, "\"ts_ms\" is not an integer");
+	if (c.db.p)
+		string_body(c.db, &r->db);
+	if (c.table.p)
+		string_body(c.table, &r->table);
+	if (c.seq.p && !seq_hdr)
+		have_seq = parse_u64(c.seq.p, c.seq.n, &r->seq);
+	if (c.heartbeat.n == 4 && memcmp(c.heartbeat.p, "true", 4) == 0)
+		heartbeat = 1;
 	if (heartbeat) {
 		*kind = MERGE_HEARTBEAT;
 		return BINLOG_OK;

@@ -38,6 +38,7 @@
 #include <jansson.h>
 
 #include "cdc_fs.h"
+#include "cdc_record.h"
 #include "cdc_log.h"
 #include "merge_io.h"
 #include "merge_table.h"
@@ -325,6 +326,56 @@ static void change_parse(void **state)
 
 /* ------------------------------------------------------------------ */
 /* 2. Stored lines                                                     */
+
+/* cdc_json_members: the members of a top-level object, in one checking
+ * pass; nested members are not members. */
+struct members_seen {
+	char names[8][16], vals[8][32];
+	int n;
+};
+
+static void members_cb(void *ctx, const uint8_t *name, size_t name_len, const uint8_t *val,
+		       size_t val_len)
+{
+	struct members_seen *m = ctx;
+
+	assert_true(m->n < 8 && name_len < 16 && val_len < 32);
+	memcpy(m->names[m->n], name, name_len);
+	m->names[m->n][name_len] = 0;
+	memcpy(m->vals[m->n], val, val_len);
+	m->vals[m->n][val_len] = 0;
+	m->n++;
+}
+
+static void json_members(void **state)
+{
+	static const char doc[] = " {\"a\" : 1 ,\"b\\\"q\":{\"in\":[1,{}]},\"c\":[] ,\"d\":{},"
+				  "\"e\":\"x\\\"}\",\"f\":-2.5e3,\"g\":null} ";
+	static const char *const names[] = {"a", "b\\\"q", "c", "d", "e", "f", "g"};
+	static const char *const vals[] = {"1",          "{\"in\":[1,{}]}", "[]",  "{}",
+					   "\"x\\\"}\"", "-2.5e3",          "null"};
+	static const char *const not_objects[] = {"[1,2]",      "\"s\"",     "7", "{\"a\":1,}",
+						  "{\"a\":01}", "{\"a\" 1}", "",  "{\"a\":1}x"};
+	struct members_seen m;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(cdc_json_members((const uint8_t *)doc, strlen(doc), members_cb, &m), 1);
+	assert_int_equal(m.n, 7);
+	for (int i = 0; i < 7; i++) {
+		assert_string_equal(m.names[i], names[i]);
+		assert_string_equal(m.vals[i], vals[i]);
+	}
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(cdc_json_members((const uint8_t *)"{}", 2, members_cb, &m), 1);
+	assert_int_equal(m.n, 0);
+	for (size_t i = 0; i < sizeof(not_objects) / sizeof(not_objects[0]); i++) {
+		memset(&m, 0, sizeof(m));
+		if (cdc_json_members((const uint8_t *)not_objects[i], strlen(not_objects[i]),
+				     members_cb, &m))
+			fail_msg("accepted: %s", not_objects[i]);
+	}
+}
 
 static void line_round_trip(void **state)
 {
@@ -2338,6 +2389,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(change_parse),
 		cmocka_unit_test(line_round_trip),
+		cmocka_unit_test(json_members),
 		cmocka_unit_test(json_unescape_u_escapes),
 		cmocka_unit_test(map_highest_wins),
 		cmocka_unit_test(map_equal_sequences),

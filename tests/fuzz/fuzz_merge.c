@@ -13,13 +13,17 @@
  *   - every span a parser returns lies inside the bytes it was given (or
  *     the scratch buffer, for keys);
  *   - the per-key map keeps, for two offers of one key, the newer by
- *     merge_row_newer, whichever order they come in.
+ *     merge_row_newer, whichever order they come in;
+ *   - cdc_json_members, the one-pass check and split of a value, accepts
+ *     exactly the objects cdc_json_valid accepts and hands over the
+ *     members merge_members_next finds in them.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "binlog_buf.h"
+#include "cdc_record.h"
 #include "merge_io.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -33,6 +37,53 @@ static void inside(merge_span_t s, const uint8_t *p, size_t n, const binlog_buf_
 	if (scratch->data && s.p >= scratch->data && s.p + s.n <= scratch->data + scratch->len)
 		return;
 	abort();
+}
+
+#define MEMBERS_MAX 64
+
+typedef struct seen_members {
+	merge_span_t name[MEMBERS_MAX], val[MEMBERS_MAX];
+	size_t n;
+} seen_members_t;
+
+static void seen_member(void *ctx, const uint8_t *name, size_t name_len, const uint8_t *val,
+			size_t val_len)
+{
+	seen_members_t *m = ctx;
+
+	if (m->n < MEMBERS_MAX) {
+		m->name[m->n] = (merge_span_t){name, name_len};
+		m->val[m->n] = (merge_span_t){val, val_len};
+	}
+	m->n++;
+}
+
+/* cdc_json_members against cdc_json_valid and merge_members_next. */
+static void check_members(const uint8_t *p, size_t n)
+{
+	static seen_members_t m;
+	merge_members_t it;
+	merge_span_t name, v;
+	size_t k = 0, i = 0;
+	int ok;
+
+	m.n = 0;
+	ok = cdc_json_members(p, n, seen_member, &m);
+	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
+		i++;
+	if (ok != (cdc_json_valid(p, n) && i < n && p[i] == '{'))
+		abort();
+	if (!ok)
+		return;
+	merge_members_begin(&it, p, n);
+	while (merge_members_next(&it, &name, &v)) {
+		if (k < MEMBERS_MAX && (m.name[k].p != name.p || m.name[k].n != name.n ||
+					m.val[k].p != v.p || m.val[k].n != v.n))
+			abort();
+		k++;
+	}
+	if (k != m.n)
+		abort();
 }
 
 static const uint8_t *split(const uint8_t **p, size_t *n, size_t *len)
@@ -61,6 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	binlog_buf_init(&scratch2, 1u << 20);
 	binlog_buf_init(&line, 1u << 22);
 
+	check_members(val, vlen);
 	/* The value alone, as a table file's line. */
 	if (merge_line_parse(val, vlen, &scratch, &r, &err) == BINLOG_OK) {
 		inside(r.body, val, vlen, &scratch);
