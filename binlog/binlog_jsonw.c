@@ -420,14 +420,60 @@ size_t binlog_jw_utf8(binlog_buf_t *b, const uint8_t *s, size_t n)
 	return bad;
 }
 
+size_t binlog_json_plain_run(const uint8_t *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	size_t i = 0;
+
+#if defined(__SSE2__)
+	for (; i + 16 <= n; i += 16) {
+		__m128i x = load16(s + i);
+		__m128i hit = _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
+					   _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+							_mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+		unsigned m = (unsigned)_mm_movemask_epi8(hit);
+
+		if (m)
+			return i + (size_t)__builtin_ctz(m);
+	}
+#endif
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, q, bs, hit;
+
+		memcpy(&x, s + i, 8);
+		q = x ^ (ones * '"');
+		bs = x ^ (ones * '\\');
+		hit = (x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) &
+		      (ones * 0x80);
+		/* borrows only run upwards: the lowest flag is a true one */
+		if (hit)
+			return i + (size_t)__builtin_ctzll(hit) / 8;
+	}
+	while (i < n && byte_class[s[i]] == 0)
+		i++;
+	return i;
+}
+
 int binlog_utf8_valid(const uint8_t *s, size_t n)
 {
 	const uint8_t *end = s + n;
 
 	while (s < end) {
-		uint8_t c = byte_class[*s];
+		uint8_t c;
 		size_t len;
 
+		/* ASCII, 8 bytes a step */
+		while (end - s >= 8) {
+			uint64_t x;
+
+			memcpy(&x, s, 8);
+			if (x & 0x8080808080808080ull)
+				break;
+			s += 8;
+		}
+		if (s == end)
+			break;
+		c = byte_class[*s];
 		if (c <= 1) {
 			s++;
 			continue;

@@ -101,6 +101,11 @@ void binlog_jw_codepoint(binlog_buf_t *b, uint32_t cp);
 /* 1 when s[0..n) is well-formed UTF-8 (no surrogates, no overlongs). */
 int binlog_utf8_valid(const uint8_t *s, size_t n);
 
+/* How many leading bytes of s[0..n) are plain: ASCII from 0x20 up, not '"'
+ * nor '\\' (what a JSON string holds as it is). 16 or 8 bytes a step:
+ * readers of JSON text skip the body of a string with it. */
+size_t binlog_json_plain_run(const uint8_t *s, size_t n);
+
 /* Append the base64 of p[0..n) (RFC 4648, with padding), no quotes. */
 void binlog_jw_base64_body(binlog_buf_t *b, const uint8_t *p, size_t n);
 

@@ -432,9 +432,13 @@ static int json_hex4(const uint8_t *s, size_t n, size_t i, unsigned *out)
 static size_t json_string(const uint8_t *s, size_t n, size_t i)
 {
 	for (i++; i < n; i++) {
-		uint8_t c = s[i];
+		uint8_t c;
 		unsigned u, u2;
 
+		i += binlog_json_plain_run(s + i, n - i);
+		if (i >= n)
+			return 0;
+		c = s[i];
 		if (c == '"')
 			return i + 1;
 		if (c < 0x20)

@@ -12,6 +12,7 @@
 #include <math.h>
 
 #include "binlog_json.h"
+#include "binlog_jsonw.h"
 
 /* ------------------------------------------------------------------ */
 /* A binary JSON encoder for tests                                     */
@@ -1176,6 +1177,105 @@ static void test_diff_tree_memory_bounded(void **state)
 	free(diff);
 }
 
+/* ------------------------------------------------------------------ */
+/* Scanners of JSON text: the word-at-a-time paths against byte-by-byte
+ * references, at every length and offset around the 8 and 16-byte steps. */
+
+static size_t ref_plain_run(const uint8_t *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\')
+		i++;
+	return i;
+}
+
+/* RFC 3629 by its table: the ranges of each lead byte's second byte. */
+static int ref_utf8_valid(const uint8_t *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		uint8_t c = s[i];
+		size_t len;
+		uint8_t lo = 0x80, hi = 0xbf;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			len = 2;
+		else if (c >= 0xe0 && c <= 0xef)
+			len = 3;
+		else if (c >= 0xf0 && c <= 0xf4)
+			len = 4;
+		else
+			return 0;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+		else if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+		if (n - i < len || s[i + 1] < lo || s[i + 1] > hi)
+			return 0;
+		for (size_t k = 2; k < len; k++)
+			if (s[i + k] < 0x80 || s[i + k] > 0xbf)
+				return 0;
+		i += len;
+	}
+	return 1;
+}
+
+static void test_text_scanners(void **state)
+{
+	static const uint8_t specials[] = {'"',  '\\', 0x00, 0x1f, 0x7f, 0x80, 0xc3,
+					   0xe2, 0xed, 0xf0, 0xf4, 0xff, 0xa9};
+	uint8_t buf[80];
+	uint32_t x = 12345;
+
+	(void)state;
+	/* One odd byte at each place of plain text, at each length. */
+	for (size_t n = 0; n <= 48; n++) {
+		for (size_t at = 0; at <= n; at++) {
+			for (size_t k = 0; k < sizeof(specials); k++) {
+				memset(buf, 'a', sizeof(buf));
+				if (at < n)
+					buf[at] = specials[k];
+				assert_int_equal(binlog_json_plain_run(buf, n),
+						 ref_plain_run(buf, n));
+				assert_int_equal(binlog_utf8_valid(buf, n), ref_utf8_valid(buf, n));
+			}
+		}
+	}
+	/* Random text, mostly ASCII, at odd offsets. */
+	for (int round = 0; round < 20000; round++) {
+		size_t n = (size_t)(round % 70), off = (size_t)(round % 7);
+		for (size_t i = 0; i < n; i++) {
+			x = x * 1103515245u + 12345u;
+			uint8_t c = (uint8_t)(x >> 16);
+			buf[off + i] = (x >> 8) % 8 ? (uint8_t)(0x20 + c % 0x5f)
+						    : specials[c % sizeof(specials)];
+		}
+		assert_int_equal(binlog_json_plain_run(buf + off, n), ref_plain_run(buf + off, n));
+		assert_int_equal(binlog_utf8_valid(buf + off, n), ref_utf8_valid(buf + off, n));
+	}
+	/* Well-formed sequences after long ASCII runs, and cut ones. */
+	{
+		static const char *const ok[] = {"0123456789abcdef0123\xc3\xa9",
+						 "0123456789abcdef\xe2\x82\xac0123456789",
+						 "01234567\xf0\x9f\x98\x80"};
+		static const char *const bad[] = {
+			"0123456789abcdef0123\xc3", "0123456789abcdef\xed\xa0\x80",
+			"01234567\xc0\xaf", "0123456789abcdefgh\xf5\x80\x80\x80"};
+		for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+			assert_true(binlog_utf8_valid((const uint8_t *)ok[i], strlen(ok[i])));
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+			assert_false(binlog_utf8_valid((const uint8_t *)bad[i], strlen(bad[i])));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1201,6 +1301,7 @@ int main(void)
 		cmocka_unit_test(test_diff_errors),
 		cmocka_unit_test(test_diff_shared_bytes),
 		cmocka_unit_test(test_diff_tree_memory_bounded),
+		cmocka_unit_test(test_text_scanners),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
