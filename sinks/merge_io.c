@@ -488,72 +488,74 @@ void merge_line_put(binlog_buf_t *b, const merge_row_t *r)
 	binlog_buf_lit(b, "}\n");
 }
 
+/*
+ * A stored line's members, in the one checking pass. The meta members lead
+ * the line and _sluice_table, written last, closes them: a source column
+ * that is itself named _sluice_key (or any _sluice_ name) follows as data
+ * and never overrides the meta. Each meta member counts once.
+ */
+typedef struct line_members {
+	merge_row_t *r;
+	merge_span_t key;    /* the _sluice_key string's body, escapes kept */
+	unsigned seen;       /* 1 key, 2 seq, 4 op, 8 the meta closed */
+	const uint8_t *data; /* the first data member's opening quote */
+} line_members_t;
+
+static void line_member(void *ctx, const uint8_t *name, size_t name_len, const uint8_t *val,
+			size_t val_len)
+{
+	line_members_t *lm = ctx;
+	merge_span_t nm = {name, name_len}, v = {val, val_len};
+
+	if (lm->data)
+		return;
+	if ((lm->seen & 8) || name_len < 8 || memcmp(name, "_sluice_", 8) != 0) {
+		lm->data = name - 1;
+		return;
+	}
+	if (merge_name_is(nm, "_sluice_key") && !(lm->seen & 1) && string_body(v, &lm->key)) {
+		lm->seen |= 1;
+	} else if (merge_name_is(nm, "_sluice_seq") && !(lm->seen & 2) &&
+		   parse_u64(v.p, v.n, &lm->r->seq)) {
+		lm->seen |= 2;
+	} else if (merge_name_is(nm, "_sluice_op") && !(lm->seen & 4) && parse_op(v, &lm->r->op)) {
+		lm->seen |= 4;
+	} else if (merge_name_is(nm, "_sluice_ts_ms")) {
+		parse_i64(v.p, v.n, &lm->r->ts_ms);
+	} else if (merge_name_is(nm, "_sluice_db")) {
+		string_body(v, &lm->r->db);
+	} else if (merge_name_is(nm, "_sluice_table")) {
+		string_body(v, &lm->r->table);
+		lm->seen |= 8;
+	}
+}
+
 binlog_errcode_t merge_line_parse(const uint8_t *s, size_t n, binlog_buf_t *scratch, merge_row_t *r,
 				  binlog_err_t *err)
 {
-	merge_members_t it;
-	merge_span_t name, v, body;
-	unsigned seen = 0;
-	size_t data_at = 0;
+	line_members_t lm;
 
 	memset(r, 0, sizeof(*r));
-	if (!cdc_json_valid(s, n) || !merge_members_begin(&it, s, n))
+	memset(&lm, 0, sizeof(lm));
+	lm.r = r;
+	if (!cdc_json_members(s, n, line_member, &lm))
 		return binlog_err_set(err, BINLOG_E_BAD_VALUE, "not a JSON object");
-	/*
-	 * The meta members lead the line and _sluice_table, written last,
-	 * closes them: a source column that is itself named _sluice_key (or
-	 * any _sluice_ name) follows as data and never overrides the meta.
-	 * Each meta member counts once.
-	 */
-	for (;;) {
-		size_t at = it.i;
-		if (seen & 8) {
-			data_at = at;
-			break;
-		}
-		if (!merge_members_next(&it, &name, &v))
-			break;
-		if (name.n < 8 || memcmp(name.p, "_sluice_", 8) != 0) {
-			data_at = at;
-			break;
-		}
-		if (merge_name_is(name, "_sluice_key") && !(seen & 1) && string_body(v, &body)) {
-			binlog_buf_reset(scratch);
-			if (merge_json_unescape(scratch, body.p, body.n) < 0)
-				return binlog_err_set(err, BINLOG_E_BAD_VALUE,
-						      "_sluice_key is not a well-formed string");
-			seen |= 1;
-		} else if (merge_name_is(name, "_sluice_seq") && !(seen & 2) &&
-			   parse_u64(v.p, v.n, &r->seq)) {
-			seen |= 2;
-		} else if (merge_name_is(name, "_sluice_op") && !(seen & 4) &&
-			   parse_op(v, &r->op)) {
-			seen |= 4;
-		} else if (merge_name_is(name, "_sluice_ts_ms")) {
-			parse_i64(v.p, v.n, &r->ts_ms);
-		} else if (merge_name_is(name, "_sluice_db")) {
-			string_body(v, &r->db);
-		} else if (merge_name_is(name, "_sluice_table")) {
-			string_body(v, &r->table);
-			seen |= 8;
-		}
-	}
-	if ((seen & 7) != 7)
+	if ((lm.seen & 7) != 7)
 		return binlog_err_set(err, BINLOG_E_BAD_VALUE,
 				      "a row without _sluice_key, _sluice_seq and _sluice_op");
+	binlog_buf_reset(scratch);
+	if (merge_json_unescape(scratch, lm.key.p, lm.key.n) < 0)
+		return binlog_err_set(err, BINLOG_E_BAD_VALUE,
+				      "_sluice_key is not a well-formed string");
 	r->key.p = scratch->data;
 	r->key.n = scratch->len;
-	if (data_at) {
+	if (lm.data) {
 		/* From the first data member to the object's closing brace. */
-		size_t e = n;
-		while (e > data_at && s[e - 1] != '}')
+		size_t at = (size_t)(lm.data - s), e = n;
+		while (e > at && s[e - 1] != '}')
 			e--;
-		r->body.p = s + data_at;
-		r->body.n = e > data_at ? e - 1 - data_at : 0;
-		while (r->body.n && (is_ws(r->body.p[0]) || r->body.p[0] == ',')) {
-			r->body.p++;
-			r->body.n--;
-		}
+		r->body.p = lm.data;
+		r->body.n = e > at ? e - 1 - at : 0;
 	}
 	return BINLOG_OK;
 }
