@@ -252,44 +252,55 @@ static void put_escape(binlog_buf_t *b, uint8_t ch)
 }
 
 /*
- * 1 when none of the 8 bytes at s needs a look (class 0: printable ASCII
- * other than '"' and '\\'), tested on the word at once:
+ * The bytes among the 8 at s that need a look (not class 0: printable
+ * ASCII other than '"' and '\\'), as top bits of the word, tested at once:
  *   a byte from 0x80       its top bit, in x itself
  *   a byte below 0x20      (x - 0x2020..) & ~x has its top bit set
  *   a '"' or '\\'          a zero byte in x ^ 0x2222.. or x ^ 0x5c5c..,
  *                          found by (y - 0x0101..) & ~y
  * A borrow can only spread upwards from a byte that is itself a hit, so
- * the yes/no answer is exact (which byte it was is not, and not needed;
- * when a byte is 0x80 or above the answer is "no" whatever the rest say).
+ * "none" is exact and so is the lowest flag (the first byte to look at);
+ * flags above it may be borrows.
  * The word is read with memcpy: unaligned, and no aliasing question.
  */
-static inline int ascii8_plain(const uint8_t *s)
+static inline uint64_t ascii8_hits(const uint8_t *s)
 {
 	const uint64_t ones = 0x0101010101010101ull;
-	uint64_t x, q, bs, hit;
+	uint64_t x, q, bs;
 
 	memcpy(&x, s, 8);
 	q = x ^ (ones * '"');
 	bs = x ^ (ones * '\\');
-	hit = x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((bs - ones) & ~bs);
-	return (hit & (ones * 0x80)) == 0;
+	return (x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) &
+	       (ones * 0x80);
+}
+
+static inline int ascii8_plain(const uint8_t *s)
+{
+	return ascii8_hits(s) == 0;
 }
 
 #if defined(__SSE2__)
 /* The same test on 16 bytes (every x86-64 has SSE2): one signed compare
- * with 0x20 catches the control bytes and, as negative, those from 0x80. */
+ * with 0x20 catches the control bytes and, as negative, those from 0x80.
+ * One bit a byte, exact. */
 static inline __m128i load16(const uint8_t *s)
 {
 	return _mm_loadu_si128((const __m128i *)(const void *)s);
 }
 
-static inline int ascii16_plain(__m128i x)
+static inline unsigned ascii16_hits(__m128i x)
 {
 	__m128i hit = _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
 				   _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
 						_mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
 
-	return _mm_movemask_epi8(hit) == 0;
+	return (unsigned)_mm_movemask_epi8(hit);
+}
+
+static inline int ascii16_plain(__m128i x)
+{
+	return ascii16_hits(x) == 0;
 }
 #endif
 
@@ -422,30 +433,17 @@ size_t binlog_jw_utf8(binlog_buf_t *b, const uint8_t *s, size_t n)
 
 size_t binlog_json_plain_run(const uint8_t *s, size_t n)
 {
-	const uint64_t ones = 0x0101010101010101ull;
 	size_t i = 0;
 
 #if defined(__SSE2__)
 	for (; i + 16 <= n; i += 16) {
-		__m128i x = load16(s + i);
-		__m128i hit = _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
-					   _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
-							_mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
-		unsigned m = (unsigned)_mm_movemask_epi8(hit);
-
+		unsigned m = ascii16_hits(load16(s + i));
 		if (m)
 			return i + (size_t)__builtin_ctz(m);
 	}
 #endif
 	for (; i + 8 <= n; i += 8) {
-		uint64_t x, q, bs, hit;
-
-		memcpy(&x, s + i, 8);
-		q = x ^ (ones * '"');
-		bs = x ^ (ones * '\\');
-		hit = (x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) &
-		      (ones * 0x80);
-		/* borrows only run upwards: the lowest flag is a true one */
+		uint64_t hit = ascii8_hits(s + i);
 		if (hit)
 			return i + (size_t)__builtin_ctzll(hit) / 8;
 	}

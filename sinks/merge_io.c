@@ -345,7 +345,7 @@ static long array_len(const uint8_t *s, size_t n)
 }
 
 /* The members of a record's value that the merger reads; the last of a
- * name counts, as in the member loop it replaces. */
+ * name counts. */
 typedef struct change_members {
 	merge_span_t data, op, ts_ms, db, table, seq, heartbeat;
 } change_members_t;
@@ -354,30 +354,22 @@ static void change_member(void *ctx, const uint8_t *name, size_t name_len, const
 			  size_t val_len)
 {
 	change_members_t *c = ctx;
-	merge_span_t v = {val, val_len}, *to = NULL;
+	merge_span_t nm = {name, name_len}, v = {val, val_len};
 
-	switch (name_len) {
-	case 2:
-		to = memcmp(name, "op", 2) == 0 ? &c->op
-						: (memcmp(name, "db", 2) == 0 ? &c->db : NULL);
-		break;
-	case 3:
-		to = memcmp(name, "seq", 3) == 0 ? &c->seq : NULL;
-		break;
-	case 4:
-		to = memcmp(name, "data", 4) == 0 ? &c->data : NULL;
-		break;
-	case 5:
-		to = memcmp(name, "ts_ms", 5) == 0   ? &c->ts_ms
-		     : memcmp(name, "table", 5) == 0 ? &c->table
-						     : NULL;
-		break;
-	case 9:
-		to = memcmp(name, "heartbeat", 9) == 0 ? &c->heartbeat : NULL;
-		break;
-	}
-	if (to)
-		*to = v;
+	if (merge_name_is(nm, "data"))
+		c->data = v;
+	else if (merge_name_is(nm, "op"))
+		c->op = v;
+	else if (merge_name_is(nm, "ts_ms"))
+		c->ts_ms = v;
+	else if (merge_name_is(nm, "db"))
+		c->db = v;
+	else if (merge_name_is(nm, "table"))
+		c->table = v;
+	else if (merge_name_is(nm, "seq"))
+		c->seq = v;
+	else if (merge_name_is(nm, "heartbeat"))
+		c->heartbeat = v;
 }
 
 binlog_errcode_t merge_change_parse(const uint8_t *key, size_t klen, const uint8_t *val,
@@ -386,7 +378,6 @@ binlog_errcode_t merge_change_parse(const uint8_t *key, size_t klen, const uint8
 				    int *kind, merge_row_t *r, binlog_err_t *err)
 {
 	change_members_t c;
-	merge_span_t data;
 	int have_op = 0, have_seq = 0, heartbeat = 0;
 	long nkey;
 
@@ -399,8 +390,7 @@ binlog_errcode_t merge_change_parse(const uint8_t *key, size_t klen, const uint8
 	if (!val || !cdc_json_members(val, vlen, change_member, &c))
 		return binlog_err_set(err, BINLOG_E_BAD_VALUE,
 				      "the value is not a JSON object (%zu bytes)", vlen);
-	data = c.data;
-	if (data.p && (data.n == 0 || data.p[0] != '{'))
+	if (c.data.p && (c.data.n == 0 || c.data.p[0] != '{'))
 		return binlog_err_set(err, BINLOG_E_BAD_VALUE, "\"data\" is not an object");
 	if (c.op.p) {
 		if (!parse_op(c.op, &r->op))
@@ -436,13 +426,13 @@ binlog_errcode_t merge_change_parse(const uint8_t *key, size_t klen, const uint8
 	if (!have_seq)
 		return binlog_err_set(err, BINLOG_E_BAD_VALUE,
 				      "no sequence (neither a sequence header nor \"seq\")");
-	if (!have_op || !data.p)
+	if (!have_op || !c.data.p)
 		return binlog_err_set(err, BINLOG_E_BAD_VALUE, "a change without %s",
 				      have_op ? "\"data\"" : "\"op\"");
 	if (!key || klen == 0 || !cdc_json_valid(key, klen) || (nkey = array_len(key, klen)) < 2)
 		return binlog_err_set(err, BINLOG_E_BAD_VALUE,
 				      "the key is not a JSON array [\"db\",\"table\",...]");
-	r->body = object_body(data);
+	r->body = object_body(c.data);
 	if (nkey == 2) {
 		/* No primary key: the row itself is the key. */
 		size_t e = klen;
@@ -451,7 +441,7 @@ binlog_errcode_t merge_change_parse(const uint8_t *key, size_t klen, const uint8
 		binlog_buf_reset(scratch);
 		binlog_buf_put(scratch, key, e - 1);
 		binlog_buf_putc(scratch, ',');
-		binlog_buf_put(scratch, data.p, data.n);
+		binlog_buf_put(scratch, c.data.p, c.data.n);
 		binlog_buf_putc(scratch, ']');
 		if (scratch->failed)
 			return binlog_err_set(err, BINLOG_E_NOMEM, "out of memory for a key");

@@ -2216,7 +2216,8 @@ static part_plan_t *plan_for(merge_table_t *t, part_plan_t **plans, size_t *n, u
 		*plans = v;
 		memset(&v[*n], 0, sizeof(*v));
 		v[*n].pid = pid;
-		t->pstate[pid].plan = (uint32_t)++ * n;
+		(*n)++;
+		t->pstate[pid].plan = (uint32_t)*n;
 	}
 	return &(*plans)[t->pstate[pid].plan - 1];
 }

@@ -242,7 +242,10 @@ class Merger:
         # (-15): that is the signal's default, not the merger's answer.
         # Its first log line comes after the handler is in place.
         deadline = time.time() + 30 * SLOW
-        while b'merging ' not in open(self.log, 'rb').read():
+        while True:
+            with open(self.log, 'rb') as f:
+                if b'merging ' in f.read():
+                    break
             self.check()
             if time.time() > deadline:
                 fail('merger %s: not started in %.0f s:\n%s' % (self.name, 30 * SLOW,
