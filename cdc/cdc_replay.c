@@ -1197,6 +1197,14 @@ int cdc_replay_main(int argc, char **argv)
 	struct sigaction sa;
 	int c, status = 1;
 
+	/* First: a SIGTERM from here on stops the replay cleanly. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
 	memset(&rp, 0, sizeof(rp));
 	cdc_pipe_init(&rp.pipe, &rp.cfg);
 	cdc_config_init(&rp.cfg);
@@ -1303,13 +1311,6 @@ int cdc_replay_main(int argc, char **argv)
 			}
 		}
 	}
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	rp.t0 = rp.progress_ms = cdc_mono_ms();
 	rc = setup(&rp, &err);

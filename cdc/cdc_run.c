@@ -1786,6 +1786,15 @@ int cdc_run_main(int argc, char **argv)
 	struct sigaction sa;
 	int c;
 
+	/* First: a SIGTERM from here on stops the run cleanly (before the
+	 * source is read, that is at once, with nothing to lose). */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop; /* no SA_RESTART: a blocked call returns */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
 	memset(&r, 0, sizeof(r));
 	cdc_pipe_init(&r.p, &r.cfg);
 	r.lock_fd = -1;
@@ -1817,13 +1826,6 @@ int cdc_run_main(int argc, char **argv)
 		return 1;
 	}
 	cdc_log_init(r.cfg.pipeline.name);
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop; /* no SA_RESTART: a blocked call returns */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	r.c_ms = cdc_mono_ms();
 	r.progress_ms = r.c_ms;

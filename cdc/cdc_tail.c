@@ -1533,6 +1533,14 @@ int cdc_tail_main(int argc, char **argv)
 	struct sigaction sa;
 	int status = 1;
 
+	/* First: a SIGTERM from here on stops the tail cleanly. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN); /* a closed stdout is EPIPE, seen by fwrite */
+
 	t.idle_ms = -1;
 	binlog_buf_init(&t.line, 0);
 	/* Every argument is at most one topic, one TOPIC:N or one -X. */
@@ -1553,13 +1561,6 @@ int cdc_tail_main(int argc, char **argv)
 	}
 	cdc_log_init("tail");
 	setvbuf(stdout, NULL, _IOFBF, STDOUT_BUF);
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN); /* a closed stdout is EPIPE, seen by fwrite */
 
 	if ((rc = tail_client(&t, &err)) != BINLOG_OK) {
 		/* A setting librdkafka refused (-X, a malformed -b) is bad usage. */

@@ -141,6 +141,7 @@ pipeline:
         with open(self.log, 'ab') as lf:
             lf.write(b'--- test: run %d%s\n' % (self.runs, b' --stop-at-end' if stop_at_end
                                                  else b''))
+        self.log_mark = os.path.getsize(self.log)
         out = open(self.out, 'ab') if self.stdout_sink else subprocess.DEVNULL
         if self.stdout_sink:
             self.starts.append(os.path.getsize(self.out))
@@ -175,10 +176,22 @@ pipeline:
         self.h_pos += n
         return self.h_pos, self.h.hexdigest()
 
+    def wait_started(self):
+        """Wait until this run has logged its first line. Until main has
+        run, a signal meets the default disposition (the dynamic loader
+        is still at work), so a clean stop is only asked of a process
+        that has started; sluice installs its handlers before it logs."""
+        deadline = time.monotonic() + 30
+        while (os.path.getsize(self.log) <= self.log_mark and self.proc.poll() is None
+               and time.monotonic() < deadline):
+            time.sleep(0.002)
+
     def stop(self, sig, mode):
         """Stop the running process with sig; SIGKILL counts as a kill,
         SIGTERM and SIGINT must end it with status 0."""
         p = self.proc
+        if sig != signal.SIGKILL:
+            self.wait_started()
         rc = p.poll()
         if rc is not None:
             fail('%s: sluice (run %d) exited by itself with status %d; its log ends:\n%s' % (
