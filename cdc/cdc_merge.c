@@ -133,6 +133,8 @@ static void usage(FILE *out)
 	      "      --compact-files N         compact a bucket / partition with N files (8)\n"
 	      "      --clean-retain MS         keep replaced files MS for readers (600000)\n"
 	      "      --zstd-level N            1..19 (3)\n"
+	      "      --write-threads N         mor: threads writing a commit's files, 1..16\n"
+	      "                                (one a core)\n"
 	      "      --max-index-bytes N       hive: memory for the key index (4 GiB)\n"
 	      "      --from-beginning          ignore the offsets the tables hold and consume\n"
 	      "                                every record again (the tables do not change)\n"
@@ -197,6 +199,7 @@ enum {
 	O_SKIP,
 	O_IDLE,
 	O_INDEX,
+	O_THREADS,
 };
 
 static int bad_value(const char *opt, const char *v, const char *allowed)
@@ -230,6 +233,7 @@ static int parse_args(merge_opts_t *o, int argc, char **argv)
 		{"skip-bad", no_argument, 0, O_SKIP},
 		{"idle-exit", required_argument, 0, O_IDLE},
 		{"max-index-bytes", required_argument, 0, O_INDEX},
+		{"write-threads", required_argument, 0, O_THREADS},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
@@ -354,6 +358,11 @@ static int parse_args(merge_opts_t *o, int argc, char **argv)
 			if (!parse_num(optarg, 1u << 20, 1ull << 40, &o->tune.max_index_bytes))
 				return bad_value("max-index-bytes", optarg,
 						 "bytes in 1048576..2^40");
+			break;
+		case O_THREADS:
+			if (!parse_num(optarg, 1, MERGE_WRITE_THREADS_MAX, &v))
+				return bad_value("write-threads", optarg, "a number in 1..16");
+			o->tune.write_threads = (uint32_t)v;
 			break;
 		case 'X':
 			if (!strchr(optarg, '='))

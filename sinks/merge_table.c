@@ -28,6 +28,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,7 +56,12 @@ enum { ST_REQUESTED, ST_INFLIGHT, ST_COMPLETED };
 
 void merge_table_tuning_default(merge_table_tuning_t *t)
 {
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
 	t->zstd_level = 3;
+	t->write_threads = cores < 1                         ? 1
+			   : cores > MERGE_WRITE_THREADS_MAX ? MERGE_WRITE_THREADS_MAX
+							     : (uint32_t)cores;
 	t->compact_files = 8;
 	t->small_files = 8;
 	t->clean_retain_ms = 10 * 60 * 1000;
@@ -712,8 +719,9 @@ static void unlink_rel(const merge_table_t *t, const char *rel)
 {
 	char p[PATH_MAX];
 
+	/* ENOTDIR: a file where its directory should be; it was never made. */
 	if (pathf(p, sizeof(p), "%s/%s", t->dir, rel) < (int)sizeof(p) && unlink(p) != 0 &&
-	    errno != ENOENT)
+	    errno != ENOENT && errno != ENOTDIR)
 		cdc_log_warn("%s: cannot remove: %s", p, strerror(errno));
 }
 
@@ -762,8 +770,9 @@ static int writer_alive(const merge_table_t *t, const char *writer)
 /* Finish a completed Hive instant's directory exchanges (idempotent). */
 static void hive_apply(merge_table_t *t, json_t *meta, const char *id);
 
-/* Remove what a pending instant wrote, then its markers. */
-static void rollback(merge_table_t *t, const char *id, const char *action)
+/* Remove what a pending instant wrote, then its markers; `why` ends the
+ * log line ("whose writer is gone"). */
+static void rollback(merge_table_t *t, const char *id, const char *action, const char *why)
 {
 	char p[PATH_MAX];
 	json_t *meta = NULL;
@@ -792,7 +801,7 @@ static void rollback(merge_table_t *t, const char *id, const char *action)
 	unlink(p);
 	pathf(p, sizeof(p), "%s/" SLUICE_DIR "/timeline/%s.%s.requested", t->dir, id, action);
 	unlink(p);
-	cdc_log_info("%s: rolled back %s %s, whose writer is gone", t->dir, action, id);
+	cdc_log_info("%s: rolled back %s %s, %s", t->dir, action, id, why);
 }
 
 /*
@@ -833,7 +842,7 @@ static binlog_errcode_t recover(merge_table_t *t, binlog_err_t *err)
 		    pending.v[i - 1][strlen(full)] == '.')
 			continue; /* its other marker: handled */
 		if (!writer_alive(t, us))
-			rollback(t, id, act);
+			rollback(t, id, act, "whose writer is gone");
 	}
 	if (t->o.kind == MERGE_TABLE_HIVE)
 		for (size_t i = 0; i < t->ndone; i++)
@@ -1126,6 +1135,117 @@ static binlog_errcode_t write_entries(merge_table_t *t, const char *rel, merge_m
 	return cdc_sync_dir(d, err);
 }
 
+/*
+ * The files of one commit, written by up to tune.write_threads threads
+ * (the caller one of them): each takes the next file until none is left
+ * or one has failed. Compressing is most of a commit, and the files are
+ * independent: one bucket each, read from the batch, which nobody
+ * changes meanwhile.
+ */
+typedef struct file_job {
+	merge_table_t *t;
+	merge_map_t *rows;
+	merge_entry_t **order;
+	const size_t *start;    /* bucket b's entries: order[start[b]..start[b+1]) */
+	const uint32_t *bucket; /* file k is bucket[k]'s */
+	const char **rel;       /* and goes to rel[k] */
+	uint64_t *bytes;        /* its size, once written */
+	size_t n;
+	atomic_size_t next;
+	atomic_int failed;
+	pthread_mutex_t mu; /* err */
+	binlog_err_t err;   /* the first failure */
+} file_job_t;
+
+static void *file_worker(void *arg)
+{
+	file_job_t *j = arg;
+	size_t k;
+
+	while (!atomic_load(&j->failed) && (k = atomic_fetch_add(&j->next, 1)) < j->n) {
+		uint32_t b = j->bucket[k];
+		binlog_err_t e = {0};
+		if (write_entries(j->t, j->rel[k], j->rows, j->order + j->start[b],
+				  j->start[b + 1] - j->start[b], &j->bytes[k], &e) != BINLOG_OK) {
+			pthread_mutex_lock(&j->mu);
+			if (!atomic_exchange(&j->failed, 1))
+				j->err = e;
+			pthread_mutex_unlock(&j->mu);
+		}
+	}
+	return NULL;
+}
+
+static binlog_errcode_t write_files(file_job_t *j, uint32_t nthreads, binlog_err_t *err)
+{
+	pthread_t th[MERGE_WRITE_THREADS_MAX];
+	uint32_t started = 0;
+
+	atomic_init(&j->next, 0);
+	atomic_init(&j->failed, 0);
+	pthread_mutex_init(&j->mu, NULL);
+	if (nthreads > MERGE_WRITE_THREADS_MAX)
+		nthreads = MERGE_WRITE_THREADS_MAX;
+	if (nthreads > j->n)
+		nthreads = (uint32_t)j->n;
+	/* A thread that cannot start leaves its share to the others. */
+	while (started + 1 < nthreads && pthread_create(&th[started], NULL, file_worker, j) == 0)
+		started++;
+	file_worker(j);
+	for (uint32_t i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&j->mu);
+	if (atomic_load(&j->failed)) {
+		*err = j->err;
+		return err->code ? err->code : BINLOG_E_LOCAL_IO;
+	}
+	return BINLOG_OK;
+}
+
+/* Write the files listed in `files` (one a non-empty bucket, in bucket
+ * order) and note each one's size in it. */
+static binlog_errcode_t write_buckets(merge_table_t *t, merge_map_t *rows, merge_entry_t **order,
+				      const size_t *start, json_t *files, merge_commit_stats_t *st,
+				      binlog_err_t *err)
+{
+	size_t n = json_array_size(files);
+	file_job_t j = {.t = t, .rows = rows, .order = order, .start = start, .n = n};
+	uint32_t *bucket = malloc(n * sizeof(*bucket));
+	const char **rel = malloc(n * sizeof(*rel));
+	uint64_t *bytes = calloc(n, sizeof(*bytes));
+	binlog_errcode_t rc;
+
+	if (!bucket || !rel || !bytes) {
+		rc = binlog_err_set(err, BINLOG_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (uint32_t b = 0, k = 0; k < n; b++)
+		if (start[b + 1] > start[b]) {
+			bucket[k] = b;
+			rel[k] = json_string_value(
+				json_object_get(json_array_get(files, k), "path"));
+			k++;
+		}
+	j.bucket = bucket;
+	j.rel = rel;
+	j.bytes = bytes;
+	if ((rc = write_files(&j, t->tune.write_threads, err)) != BINLOG_OK)
+		goto out;
+	for (size_t k = 0; k < n; k++) {
+		json_object_set_new(json_array_get(files, k), "bytes",
+				    json_integer((json_int_t)bytes[k]));
+		if (st) {
+			st->files++;
+			st->bytes += bytes[k];
+		}
+	}
+out:
+	free(bucket);
+	free(rel);
+	free(bytes);
+	return rc;
+}
+
 static binlog_errcode_t mor_commit(merge_table_t *t, merge_map_t *rows,
 				   const merge_offset_t *offsets, size_t noffs,
 				   merge_commit_stats_t *st, binlog_err_t *err)
@@ -1181,21 +1301,8 @@ static binlog_errcode_t mor_commit(merge_table_t *t, merge_map_t *rows,
 		tl_marker_path(t, p, sizeof(p), id, "deltacommit", "inflight");
 		if ((rc = write_json(p, meta, CDC_WRITE_EXCLUSIVE, err)) != BINLOG_OK)
 			goto out;
-		for (uint32_t b = 0, k = 0; b < nb; b++) {
-			uint64_t bytes = 0;
-			if (start[b + 1] == start[b])
-				continue;
-			json_t *f = json_array_get(files, k++);
-			rc = write_entries(t, json_string_value(json_object_get(f, "path")), rows,
-					   order + start[b], start[b + 1] - start[b], &bytes, err);
-			if (rc != BINLOG_OK)
-				goto out;
-			json_object_set_new(f, "bytes", json_integer((json_int_t)bytes));
-			if (st) {
-				st->files++;
-				st->bytes += bytes;
-			}
-		}
+		if ((rc = write_buckets(t, rows, order, start, files, st, err)) != BINLOG_OK)
+			goto out;
 	}
 	json_object_set_new(meta, "rows", json_integer((json_int_t)n));
 	tl_marker_path(t, p, sizeof(p), id, "deltacommit", NULL);
@@ -1211,7 +1318,7 @@ static binlog_errcode_t mor_commit(merge_table_t *t, merge_map_t *rows,
 	requested = 0;
 out:
 	if (rc != BINLOG_OK && requested)
-		rollback(t, id, "deltacommit");
+		rollback(t, id, "deltacommit", "which failed");
 	free(order);
 	free(start);
 	json_decref(files);
@@ -1325,7 +1432,7 @@ static binlog_errcode_t compact_dir(merge_table_t *t, const char *bdir, char **f
 	cdc_log_debug("%s: compacted %zu files of %s into %s (%zu rows)", t->dir, n, bdir, rel, ne);
 out:
 	if (rc != BINLOG_OK && requested)
-		rollback(t, id, "compaction");
+		rollback(t, id, "compaction", "which failed");
 	unlock_file(lk);
 	free(es);
 	merge_map_free(m);
@@ -2426,7 +2533,7 @@ static binlog_errcode_t hive_commit_locked(merge_table_t *t, merge_map_t *rows,
 	}
 out:
 	if (rc != BINLOG_OK && requested)
-		rollback(t, id, action);
+		rollback(t, id, action, "which failed");
 	view_free(&v);
 out_nov:
 	for (size_t i = 0; i < nplans; i++)

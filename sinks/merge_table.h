@@ -80,8 +80,14 @@ typedef struct merge_table_tuning {
 	uint64_t success_delay_ms;    /* hive: _SUCCESS once the watermark passes
 				       * a partition's end by this much */
 	uint64_t max_index_bytes;     /* hive: the key index in memory, at most */
+	uint32_t write_threads;       /* mor: threads writing a commit's files,
+				       * 1..MERGE_WRITE_THREADS_MAX */
 } merge_table_tuning_t;
 
+/* The most threads a commit writes its files with. */
+#define MERGE_WRITE_THREADS_MAX 16
+
+/* The defaults; write_threads: one a core, at most the maximum. */
 void merge_table_tuning_default(merge_table_tuning_t *t);
 
 typedef struct merge_table merge_table_t;

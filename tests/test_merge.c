@@ -1115,7 +1115,7 @@ static void files_match_disk(const char *dir, json_t *files, uint32_t buckets)
 		assert_true(p[0] == 'b' && strchr(p, '/') == p + 5);
 	}
 	for (uint32_t b = 0; b < buckets; b++) {
-		char d[700], rel[300];
+		char d[1024], rel[300];
 		DIR *dd;
 		struct dirent *de;
 		snprintf(d, sizeof(d), "%s/b%04" PRIu32, dir, b);
@@ -1546,6 +1546,105 @@ static void read_while_cleaned(const char *dir, uint64_t retain_ms)
 	json_decref(want);
 	merge_table_close(r);
 	merge_table_close(w);
+	free(evs);
+}
+
+static size_t log_files_found;
+
+static int count_log_file(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	if (flag == FTW_F && !strstr(p, "/.sluice/") && strstr(p, ".log"))
+		log_files_found++;
+	return 0;
+}
+
+/* Log files under dir, outside .sluice. */
+static size_t log_files(const char *dir)
+{
+	log_files_found = 0;
+	assert_int_equal(nftw(dir, count_log_file, 16, FTW_PHYS), 0);
+	return log_files_found;
+}
+
+/*
+ * A commit's files are written by several threads. They hold what one
+ * thread would write; when one file cannot be written, the commit fails
+ * naming it, and none of its files stays (the others are stopped or rolled
+ * back), so the same batch commits once the cause is gone.
+ */
+static void mor_commit_threads(void **state)
+{
+	char dir[700], blocker[800];
+	merge_table_opts_t opts = {MERGE_TABLE_MOR, 16, NULL, 0, 0, 1};
+	merge_table_tuning_t tu;
+	merge_table_t *t;
+	enum { CAP = MOR_KEYS * 6 };
+	ev_t *evs = calloc(CAP, sizeof(*evs));
+	merge_map_t *m = merge_map_new();
+	merge_offset_t o = {TOPIC, 0, 42, 1718450000000};
+	merge_commit_stats_t st = {0};
+	uint64_t seq = 100;
+	size_t n;
+	json_t *want, *got, *files;
+	binlog_err_t err;
+	int done, pending, cps;
+
+	(void)state;
+	assert_non_null(evs);
+	assert_non_null(m);
+	merge_table_tuning_default(&tu);
+	assert_true(tu.write_threads >= 1 && tu.write_threads <= MERGE_WRITE_THREADS_MAX);
+	tu.write_threads = 4;
+	n = make_events(evs, CAP, &seq, 0);
+	for (size_t i = 0; i < n; i++)
+		assert_true(ev_offer(m, &evs[i], 0) >= 0);
+	want = expected_state(evs, n);
+
+	/* Bucket 7's directory is taken by a file: its file cannot be made. */
+	snprintf(dir, sizeof(dir), "%s/threads", tmp);
+	t = open_table(dir, &opts, 1, &tu);
+	snprintf(blocker, sizeof(blocker), "%s/b0007", dir);
+	write_file(blocker, "x", 1);
+	assert_int_not_equal(merge_table_commit(t, m, &o, 1, &st, &err), BINLOG_OK);
+	assert_non_null(strstr(err.msg, "b0007"));
+	assert_int_equal(log_files(dir), 0);
+	timeline_count(dir, &done, &pending, &cps);
+	assert_int_equal(done, 0);
+	assert_int_equal(pending, 0);
+	got = read_table(t);
+	assert_int_equal(json_object_size(got), 0);
+	json_decref(got);
+
+	/* The cause gone, the same batch commits: one file a bucket. */
+	assert_int_equal(unlink(blocker), 0);
+	memset(&st, 0, sizeof(st));
+	commit(t, m, &o, 1, &st);
+	assert_int_equal(st.rows, merge_map_count(m));
+	assert_int_equal(st.files, 16);
+	files = table_files(t);
+	assert_int_equal(json_array_size(files), 16);
+	files_match_disk(dir, files, 16);
+	assert_int_equal(log_files(dir), 16);
+	got = read_table(t);
+	assert_state(got, want);
+	json_decref(got);
+	json_decref(files);
+	merge_table_close(t);
+
+	/* One thread writes the same rows. */
+	snprintf(dir, sizeof(dir), "%s/one-thread", tmp);
+	tu.write_threads = 1;
+	t = open_table(dir, &opts, 1, &tu);
+	commit(t, m, &o, 1, &st);
+	got = read_table(t);
+	assert_state(got, want);
+	json_decref(got);
+	merge_table_close(t);
+
+	json_decref(want);
+	merge_map_free(m);
 	free(evs);
 }
 
@@ -2398,6 +2497,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(files_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(files_damaged, setup, teardown),
 		cmocka_unit_test_setup_teardown(mor_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(mor_commit_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(mor_read_while_cleaned, setup, teardown),
 		cmocka_unit_test_setup_teardown(mor_crash_recovery, setup, teardown),
 		cmocka_unit_test_setup_teardown(hive_partition_of, setup, teardown),
