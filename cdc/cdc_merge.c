@@ -10,9 +10,13 @@
  * once. A batch is committed when it holds --batch-rows changes or
  * --batch-bytes bytes, or --commit-interval after its first change: its
  * rows and the offsets up to which they were consumed go into the table in
- * one timeline instant. While a commit runs nothing is polled, so a slow
- * filesystem holds back the consumer, whose fetch queue is bounded: memory
- * is the batch bound plus librdkafka's queue.
+ * one timeline instant. A merge-on-read commit runs on a thread of its own
+ * while the next batch fills; the next commit waits for it, and so does
+ * anything else that touches the table (assignment, maintenance, the end),
+ * so only one thread uses a table at a time. A Hive commit runs on the
+ * consumer's thread. A slow filesystem therefore holds back the consumer,
+ * whose fetch queue is bounded: memory is two batches (one committing, one
+ * filling; one for Hive) plus librdkafka's queue.
  *
  * Offsets live in the tables, not in Kafka: on assignment each partition
  * starts at the offset the table's completed instants hold for it (the
@@ -31,7 +35,9 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,10 +64,30 @@ typedef struct mpart {
 	int64_t committed_wm;
 } mpart_t;
 
+/* A batch being committed on its own thread. */
+typedef struct mcommit {
+	int state; /* C_IDLE, C_THREAD (th to join), C_DONE (ran in the caller) */
+	atomic_int finished;
+	pthread_t th;
+	merge_table_t *table;
+	merge_map_t *rows;
+	merge_offset_t *offs;
+	size_t n;
+	uint64_t changes;
+	merge_commit_stats_t st;
+	binlog_errcode_t rc;
+	binlog_err_t err;
+	int64_t t0, t1; /* monotonic ms: started, ended */
+} mcommit_t;
+
+enum { C_IDLE, C_THREAD, C_DONE };
+
 typedef struct mtopic {
 	char *name;
 	merge_table_t *table;
 	merge_map_t *batch;
+	merge_map_t *spare; /* the next batch, once the committing one is done */
+	mcommit_t commit;
 	mpart_t *parts;
 	int32_t nparts;
 	uint64_t batch_changes;
@@ -128,7 +154,8 @@ static void usage(FILE *out)
 	      "      --commit-interval MS      commit a batch this long after its first change\n"
 	      "                                (2000)\n"
 	      "      --batch-rows N            ... or once it holds N changes (500000)\n"
-	      "      --batch-bytes N           ... or N bytes of rows (268435456)\n"
+	      "      --batch-bytes N           ... or N bytes of rows (268435456); mor: one\n"
+	      "                                batch commits while the next fills (two in memory)\n"
 	      "      --maintain-interval MS    compaction and cleaning every MS (60000; 0: never)\n"
 	      "      --compact-files N         compact a bucket / partition with N files (8)\n"
 	      "      --clean-retain MS         keep replaced files MS for readers (600000)\n"
@@ -461,16 +488,80 @@ static int32_t topic_partitions(merger_t *m, const char *topic)
 /* ------------------------------------------------------------------ */
 /* Commits                                                             */
 
-static binlog_errcode_t commit_topic(merger_t *m, mtopic_t *tp, binlog_err_t *err)
+static void *commit_run(void *arg)
 {
+	mcommit_t *c = arg;
+
+	c->rc = merge_table_commit(c->table, c->rows, c->offs, c->n, &c->st, &c->err);
+	merge_map_reset(c->rows); /* here, not on the consumer's thread */
+	c->t1 = cdc_mono_ms();
+	atomic_store(&c->finished, 1);
+	return NULL;
+}
+
+/* Wait for the topic's commit, if one runs, and take in its outcome: the
+ * offsets it made durable, the counters, a handed-over batch as the next
+ * spare. */
+static binlog_errcode_t commit_finish(merger_t *m, mtopic_t *tp, binlog_err_t *err)
+{
+	mcommit_t *c = &tp->commit;
+	binlog_errcode_t rc;
+
+	if (c->state == C_IDLE)
+		return BINLOG_OK;
+	if (c->state == C_THREAD) {
+		pthread_join(c->th, NULL);
+		tp->spare = c->rows;
+	}
+	c->state = C_IDLE;
+	c->rows = NULL;
+	rc = c->rc;
+	if (rc == BINLOG_OK) {
+		rd_kafka_topic_partition_list_t *l =
+			rd_kafka_topic_partition_list_new((int)c->n + 1);
+		for (size_t i = 0; i < c->n; i++) {
+			mpart_t *p = &tp->parts[c->offs[i].partition];
+			p->committed = c->offs[i].offset;
+			p->committed_wm = c->offs[i].watermark_ms;
+			rd_kafka_topic_partition_list_add(l, tp->name, c->offs[i].partition)
+				->offset = c->offs[i].offset;
+		}
+		/* For lag monitoring only: the tables hold the offsets that count. */
+		if (l->cnt)
+			rd_kafka_commit(m->rk, l, 1);
+		rd_kafka_topic_partition_list_destroy(l);
+		m->applied += c->st.rows;
+		m->stale += c->st.stale;
+		m->successes += c->st.successes;
+		m->commits++;
+		m->done_ms = c->t1;
+		cdc_log_debug("%s: committed %" PRIu64 " rows (%" PRIu64 " changes) in %" PRId64
+			      " ms, %" PRIu64 " files, %" PRIu64 " bytes",
+			      tp->name, c->st.rows, c->changes, c->t1 - c->t0, c->st.files,
+			      c->st.bytes);
+	} else {
+		*err = c->err;
+	}
+	free(c->offs);
+	c->offs = NULL;
+	return rc;
+}
+
+/*
+ * Commit the topic's batch, and the offsets consumed since the last
+ * commit. The commit before it is waited for first. With `wait`, this one
+ * is too; otherwise it runs on its own thread while the next batch fills
+ * (in the caller when no thread or spare batch can be had).
+ */
+static binlog_errcode_t commit_topic(merger_t *m, mtopic_t *tp, int wait, binlog_err_t *err)
+{
+	mcommit_t *c = &tp->commit;
 	merge_offset_t *offs;
 	size_t n = 0;
-	merge_commit_stats_t st = {0};
 	binlog_errcode_t rc;
-	int64_t t0 = cdc_mono_ms();
 
-	if (!tp->table)
-		return BINLOG_OK;
+	if ((rc = commit_finish(m, tp, err)) != BINLOG_OK || !tp->table)
+		return rc;
 	offs = calloc((size_t)tp->nparts + 1, sizeof(*offs));
 	if (!offs)
 		return binlog_err_set(err, BINLOG_E_NOMEM, "out of memory");
@@ -484,41 +575,48 @@ static binlog_errcode_t commit_topic(merger_t *m, mtopic_t *tp, binlog_err_t *er
 		free(offs);
 		return BINLOG_OK;
 	}
-	rc = merge_table_commit(tp->table, tp->batch, offs, n, &st, err);
-	if (rc == BINLOG_OK) {
-		rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n + 1);
-		for (size_t i = 0; i < n; i++) {
-			mpart_t *p = &tp->parts[offs[i].partition];
-			p->committed = offs[i].offset;
-			p->committed_wm = offs[i].watermark_ms;
-			rd_kafka_topic_partition_list_add(l, tp->name, offs[i].partition)->offset =
-				offs[i].offset;
-		}
-		/* For lag monitoring only: the tables hold the offsets that count. */
-		if (l->cnt)
-			rd_kafka_commit(m->rk, l, 1);
-		rd_kafka_topic_partition_list_destroy(l);
-		m->applied += st.rows;
-		m->stale += st.stale;
-		m->successes += st.successes;
-		m->commits++;
-		m->done_ms = cdc_mono_ms();
-		cdc_log_debug("%s: committed %" PRIu64 " rows (%" PRIu64 " changes) in %" PRId64
-			      " ms, %" PRIu64 " files, %" PRIu64 " bytes",
-			      tp->name, st.rows, tp->batch_changes, cdc_mono_ms() - t0, st.files,
-			      st.bytes);
-	}
-	free(offs);
-	merge_map_reset(tp->batch);
+	*c = (mcommit_t){.state = C_DONE,
+			 .table = tp->table,
+			 .rows = tp->batch,
+			 .offs = offs,
+			 .n = n,
+			 .changes = tp->batch_changes,
+			 .t0 = cdc_mono_ms()};
 	tp->batch_changes = 0;
 	tp->first_ms = 0;
-	return rc;
+	/* On its own thread, the batch is handed over and the spare fills
+	 * next; in the caller, the batch is emptied in place. */
+	if (!wait && !tp->spare && (tp->spare = merge_map_new()))
+		merge_map_keep(tp->spare, m->o.batch_bytes);
+	if (!wait && tp->spare && pthread_create(&c->th, NULL, commit_run, c) == 0) {
+		c->state = C_THREAD;
+		tp->batch = tp->spare;
+		tp->spare = NULL;
+	} else {
+		commit_run(c);
+	}
+	return wait ? commit_finish(m, tp, err) : BINLOG_OK;
 }
 
+/* Take in the outcome of commits that have ended, without waiting. */
+static binlog_errcode_t commit_poll(merger_t *m, binlog_err_t *err)
+{
+	for (size_t i = 0; i < m->ntopics; i++) {
+		mtopic_t *tp = &m->topics[i];
+		if (tp->commit.state != C_IDLE && atomic_load(&tp->commit.finished) &&
+		    commit_finish(m, tp, err) != BINLOG_OK) {
+			binlog_err_prefix(err, "commit to %s/%s", m->o.path, tp->name);
+			return err->code;
+		}
+	}
+	return BINLOG_OK;
+}
+
+/* Commit every topic's batch and wait for it: nothing is left running. */
 static binlog_errcode_t commit_all(merger_t *m, binlog_err_t *err)
 {
 	for (size_t i = 0; i < m->ntopics; i++) {
-		binlog_errcode_t rc = commit_topic(m, &m->topics[i], err);
+		binlog_errcode_t rc = commit_topic(m, &m->topics[i], 1, err);
 		if (rc != BINLOG_OK) {
 			binlog_err_prefix(err, "commit to %s/%s", m->o.path, m->topics[i].name);
 			return rc;
@@ -558,7 +656,9 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
 				binlog_err_set(err, BINLOG_E_NOMEM, "out of memory");
 				break;
 			}
-			if (open_table(m, tp, err) != BINLOG_OK ||
+			/* The table is used here: its commit ends first. */
+			if (commit_finish(m, tp, err) != BINLOG_OK ||
+			    open_table(m, tp, err) != BINLOG_OK ||
 			    merge_table_offset(tp->table, tp->name, x->partition, &stored, err) !=
 				    BINLOG_OK) {
 				m->failed = 1;
@@ -587,6 +687,12 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
 	}
 	if (e == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
 		/* Commit what was consumed from them before they go. */
+		for (size_t i = 0; i < m->ntopics && !m->failed; i++)
+			cdc_log_debug("%s: revocation: %s, then %" PRIu64 " changes to commit",
+				      m->topics[i].name,
+				      m->topics[i].commit.state == C_THREAD ? "a commit to wait for"
+									    : "no commit running",
+				      m->topics[i].batch_changes);
 		if (!m->failed && commit_all(m, err) != BINLOG_OK)
 			m->failed = 1;
 		for (int i = 0; i < parts->cnt; i++) {
@@ -770,6 +876,10 @@ static binlog_errcode_t maintain(merger_t *m, binlog_err_t *err)
 		binlog_errcode_t rc;
 		if (!tp->table)
 			continue;
+		if ((rc = commit_finish(m, tp, err)) != BINLOG_OK) {
+			binlog_err_prefix(err, "commit to %s/%s", m->o.path, tp->name);
+			return rc;
+		}
 		if ((rc = merge_table_maintain(tp->table, 0, &n, err)) != BINLOG_OK) {
 			binlog_err_prefix(err, "maintenance of %s", merge_table_dir(tp->table));
 			return rc;
@@ -812,6 +922,10 @@ static binlog_errcode_t merge_loop(merger_t *m, binlog_err_t *err)
 	binlog_errcode_t rc = BINLOG_OK;
 	rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(m->rk);
 	rd_kafka_message_t *msgs[TAKE_MAX];
+	/* A Hive commit rewrites the partitions it touches whole, so its cost
+	 * goes with their size, not the batch's: overlapped, commits came out
+	 * smaller and more numerous, and slower in all (make bench). */
+	int overlap = m->o.table.kind == MERGE_TABLE_MOR;
 
 	m->last_stats_ms = m->last_maintain_ms = m->last_record_ms = cdc_mono_ms();
 	while (!stop && !m->failed) {
@@ -830,6 +944,8 @@ static binlog_errcode_t merge_loop(merger_t *m, binlog_err_t *err)
 			break;
 		if (got < 0)
 			cdc_log_warn("kafka: %s", rd_kafka_err2str(rd_kafka_last_error()));
+		if ((rc = commit_poll(m, err)) != BINLOG_OK)
+			goto out;
 		for (size_t i = 0; i < m->ntopics; i++) {
 			mtopic_t *tp = &m->topics[i];
 			int full = tp->batch_changes >= m->o.batch_rows ||
@@ -838,7 +954,8 @@ static binlog_errcode_t merge_loop(merger_t *m, binlog_err_t *err)
 			/* At the end of what is there, commit at once: nothing
 			 * more will fill the batch for a while. */
 			int idle = !any && tp->first_ms && all_eof(m);
-			if ((full || due || idle) && (rc = commit_topic(m, tp, err)) != BINLOG_OK) {
+			if ((full || due || idle) &&
+			    (rc = commit_topic(m, tp, !overlap, err)) != BINLOG_OK) {
 				binlog_err_prefix(err, "commit to %s/%s", m->o.path, tp->name);
 				goto out;
 			}
@@ -918,6 +1035,20 @@ int cdc_merge_main(int argc, char **argv)
 			     m.changes, (double)(m.done_ms - m.first_ms) / 1000.0,
 			     (double)m.changes * 1000.0 / (double)(m.done_ms - m.first_ms));
 out:
+	for (size_t i = 0; i < m.ntopics; i++) {
+		binlog_err_t e2 = {0};
+		/* After a failure a commit may still run: it ends before its
+		 * table closes (what it made durable stays so either way). */
+		if (commit_finish(&m, &m.topics[i], &e2) == BINLOG_OK)
+			continue;
+		m.failed = 1;
+		if (rc == BINLOG_OK) {
+			rc = e2.code;
+			err = e2;
+		} else {
+			cdc_log_error("commit to %s/%s: %s", m.o.path, m.topics[i].name, e2.msg);
+		}
+	}
 	if (m.rk) {
 		rd_kafka_consumer_close(m.rk);
 		rd_kafka_destroy(m.rk);
@@ -925,6 +1056,7 @@ out:
 	for (size_t i = 0; i < m.ntopics; i++) {
 		merge_table_close(m.topics[i].table);
 		merge_map_free(m.topics[i].batch);
+		merge_map_free(m.topics[i].spare);
 		free(m.topics[i].parts);
 	}
 	free(m.topics);

@@ -9,29 +9,12 @@
 # checks are in live_tail_ordered.py. Needs no MariaDB. SEED=n changes the
 # data; LIVE_KEEP=1 keeps the scratch directory. Exit 77 (skip) when
 # python3 or kcat is missing.
-set -eu
+set -u
 
 BUILD=${BUILD:-build}
-for c in python3 kcat; do
-	if ! command -v "$c" >/dev/null 2>&1; then
-		echo "SKIP: $c is not installed"
-		exit 77
-	fi
-done
-for p in sluice sluice-broker; do
-	if [ ! -x "$BUILD/$p" ]; then
-		echo "$BUILD/$p not found: build it first (make)" >&2
-		exit 1
-	fi
-done
-dir=$(mktemp -d "${TMPDIR:-/tmp}/sluice-live_tail_ordered.XXXXXX")
-cleanup() {
-	if [ -n "${LIVE_KEEP:-}" ]; then
-		echo "kept $dir"
-	else
-		rm -rf "$dir"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-BUILD=$BUILD LIVE_DIR=$dir python3 "$(dirname "$0")/live_tail_ordered.py"
+if ! command -v kcat >/dev/null 2>&1; then
+	echo "SKIP: kcat is not installed"
+	exit 77
+fi
+. "$(dirname "$0")/lib/live_py.sh"
+live_py_broker live_tail_ordered sluice-broker

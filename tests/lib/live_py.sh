@@ -6,6 +6,8 @@
 #
 #   . "$here/lib/live_py.sh"
 #   live_py NAME [PROGRAM...] -- [mdb_start options]
+#   live_py_broker NAME [PROGRAM...]   the same without a server, for
+#                                      the tests that need only the broker
 #
 # PROGRAM: what $BUILD must hold besides sluice (e.g. sluice-broker). Runs
 # tests/NAME.py with BUILD and LIVE_DIR (the scratch work directory) set,
@@ -27,7 +29,7 @@ live_py() {
 		echo "SKIP: python3 is not installed"
 		exit 77
 	fi
-	if ! mdb_available; then
+	if [ "${live_server:-1}" = 1 ] && ! mdb_available; then
 		echo "SKIP: MariaDB server not installed (needs mariadbd, mariadb, mariadb-install-db)"
 		exit 77
 	fi
@@ -41,8 +43,15 @@ live_py() {
 	mkdir "$live_dir/work"
 	trap live_cleanup EXIT
 	trap 'exit 130' INT TERM
-	mdb_start "$live_dir/server" "$@"
+	if [ "${live_server:-1}" = 1 ]; then
+		mdb_start "$live_dir/server" "$@"
+	fi
 	BUILD=$BUILD LIVE_DIR="$live_dir/work" python3 "$(dirname "$0")/$live_name.py"
+}
+
+live_py_broker() {
+	live_server=0
+	live_py "$@"
 }
 
 # The sluice processes the test started, stopped here too in case the
