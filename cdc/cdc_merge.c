@@ -501,7 +501,7 @@ static void *commit_run(void *arg)
 
 /* Wait for the topic's commit, if one runs, and take in its outcome: the
  * offsets it made durable, the counters, a handed-over batch as the next
- * spare. */
+ * spare. Its error names the table. */
 static binlog_errcode_t commit_finish(merger_t *m, mtopic_t *tp, binlog_err_t *err)
 {
 	mcommit_t *c = &tp->commit;
@@ -541,6 +541,7 @@ static binlog_errcode_t commit_finish(merger_t *m, mtopic_t *tp, binlog_err_t *e
 			      c->st.bytes);
 	} else {
 		*err = c->err;
+		binlog_err_prefix(err, "commit to %s/%s", m->o.path, tp->name);
 	}
 	free(c->offs);
 	c->offs = NULL;
@@ -564,7 +565,8 @@ static binlog_errcode_t commit_topic(merger_t *m, mtopic_t *tp, int wait, binlog
 		return rc;
 	offs = calloc((size_t)tp->nparts + 1, sizeof(*offs));
 	if (!offs)
-		return binlog_err_set(err, BINLOG_E_NOMEM, "out of memory");
+		return binlog_err_set(err, BINLOG_E_NOMEM, "commit to %s/%s: out of memory",
+				      m->o.path, tp->name);
 	for (int32_t i = 0; i < tp->nparts; i++) {
 		mpart_t *p = &tp->parts[i];
 		if (p->next < 0 || (p->next == p->committed && p->watermark_ms == p->committed_wm))
@@ -604,10 +606,8 @@ static binlog_errcode_t commit_poll(merger_t *m, binlog_err_t *err)
 	for (size_t i = 0; i < m->ntopics; i++) {
 		mtopic_t *tp = &m->topics[i];
 		if (tp->commit.state != C_IDLE && atomic_load(&tp->commit.finished) &&
-		    commit_finish(m, tp, err) != BINLOG_OK) {
-			binlog_err_prefix(err, "commit to %s/%s", m->o.path, tp->name);
+		    commit_finish(m, tp, err) != BINLOG_OK)
 			return err->code;
-		}
 	}
 	return BINLOG_OK;
 }
@@ -617,10 +617,8 @@ static binlog_errcode_t commit_all(merger_t *m, binlog_err_t *err)
 {
 	for (size_t i = 0; i < m->ntopics; i++) {
 		binlog_errcode_t rc = commit_topic(m, &m->topics[i], 1, err);
-		if (rc != BINLOG_OK) {
-			binlog_err_prefix(err, "commit to %s/%s", m->o.path, m->topics[i].name);
+		if (rc != BINLOG_OK)
 			return rc;
-		}
 	}
 	return BINLOG_OK;
 }
@@ -876,10 +874,8 @@ static binlog_errcode_t maintain(merger_t *m, binlog_err_t *err)
 		binlog_errcode_t rc;
 		if (!tp->table)
 			continue;
-		if ((rc = commit_finish(m, tp, err)) != BINLOG_OK) {
-			binlog_err_prefix(err, "commit to %s/%s", m->o.path, tp->name);
+		if ((rc = commit_finish(m, tp, err)) != BINLOG_OK)
 			return rc;
-		}
 		if ((rc = merge_table_maintain(tp->table, 0, &n, err)) != BINLOG_OK) {
 			binlog_err_prefix(err, "maintenance of %s", merge_table_dir(tp->table));
 			return rc;
@@ -955,10 +951,8 @@ static binlog_errcode_t merge_loop(merger_t *m, binlog_err_t *err)
 			 * more will fill the batch for a while. */
 			int idle = !any && tp->first_ms && all_eof(m);
 			if ((full || due || idle) &&
-			    (rc = commit_topic(m, tp, !overlap, err)) != BINLOG_OK) {
-				binlog_err_prefix(err, "commit to %s/%s", m->o.path, tp->name);
+			    (rc = commit_topic(m, tp, !overlap, err)) != BINLOG_OK)
 				goto out;
-			}
 		}
 		if (m->o.maintain_ms && now - m->last_maintain_ms >= (int64_t)m->o.maintain_ms) {
 			if ((rc = maintain(m, err)) != BINLOG_OK)
@@ -1046,7 +1040,7 @@ out:
 			rc = e2.code;
 			err = e2;
 		} else {
-			cdc_log_error("commit to %s/%s: %s", m.o.path, m.topics[i].name, e2.msg);
+			cdc_log_error("%s", e2.msg);
 		}
 	}
 	if (m.rk) {

@@ -1153,8 +1153,8 @@ typedef struct file_job {
 	size_t n;
 	atomic_size_t next;
 	atomic_int failed;
-	pthread_mutex_t mu; /* err */
-	binlog_err_t err;   /* the first failure */
+	binlog_err_t err; /* the first failure's: only the thread that set
+			   * `failed` writes it, and it is read after the join */
 } file_job_t;
 
 static void *file_worker(void *arg)
@@ -1166,12 +1166,9 @@ static void *file_worker(void *arg)
 		uint32_t b = j->bucket[k];
 		binlog_err_t e = {0};
 		if (write_entries(j->t, j->rel[k], j->rows, j->order + j->start[b],
-				  j->start[b + 1] - j->start[b], &j->bytes[k], &e) != BINLOG_OK) {
-			pthread_mutex_lock(&j->mu);
-			if (!atomic_exchange(&j->failed, 1))
-				j->err = e;
-			pthread_mutex_unlock(&j->mu);
-		}
+				  j->start[b + 1] - j->start[b], &j->bytes[k], &e) != BINLOG_OK &&
+		    !atomic_exchange(&j->failed, 1))
+			j->err = e;
 	}
 	return NULL;
 }
@@ -1183,7 +1180,6 @@ static binlog_errcode_t write_files(file_job_t *j, uint32_t nthreads, binlog_err
 
 	atomic_init(&j->next, 0);
 	atomic_init(&j->failed, 0);
-	pthread_mutex_init(&j->mu, NULL);
 	if (nthreads > MERGE_WRITE_THREADS_MAX)
 		nthreads = MERGE_WRITE_THREADS_MAX;
 	if (nthreads > j->n)
@@ -1194,7 +1190,6 @@ static binlog_errcode_t write_files(file_job_t *j, uint32_t nthreads, binlog_err
 	file_worker(j);
 	for (uint32_t i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
-	pthread_mutex_destroy(&j->mu);
 	if (atomic_load(&j->failed)) {
 		*err = j->err;
 		return err->code ? err->code : BINLOG_E_LOCAL_IO;
