@@ -2136,7 +2136,8 @@ static int text_key(const uint8_t *s, size_t n, binlog_buf_t *out)
 typedef struct part_plan {
 	uint32_t pid;
 	int rewrite;
-	int loses; /* keys leave it (moved or deleted) */
+	size_t in; /* keys move in from other partitions of the batch: its
+		    * exchange waits for theirs */
 	size_t nadd;
 	merge_entry_t **add;
 	size_t capadd;
@@ -2324,6 +2325,61 @@ static part_plan_t *plan_for(merge_table_t *t, part_plan_t **plans, size_t *n, u
 	return &(*plans)[t->pstate[pid].plan - 1];
 }
 
+/* A key moving between partitions: plan indexes, from -> to. */
+typedef struct part_move {
+	uint32_t from, to;
+} part_move_t;
+
+static int move_cmp(const void *a, const void *b)
+{
+	const part_move_t *x = a, *y = b;
+	return x->from < y->from ? -1 : x->from > y->from;
+}
+
+/*
+ * Order the exchanges so that a partition a key moves out of goes before
+ * the partition it moves into: exchanges are atomic one partition at a
+ * time, so the key is then briefly in neither, never in both. Moves sorted
+ * by `from`; otherwise the batch's order (Kahn's algorithm, taking the
+ * first ready plan). Only a cycle (keys moving both ways between
+ * partitions of one batch) has no such order: it is broken at its first
+ * plan, and one key of it can be seen twice for a moment. 0 when out of
+ * memory.
+ */
+static int plans_order(part_plan_t *plans, size_t n, part_move_t *mv, size_t nmv)
+{
+	part_plan_t *out = malloc((n ? n : 1) * sizeof(*out));
+	size_t *first = calloc(n + 1, sizeof(*first));
+	char *done = calloc(n ? n : 1, 1);
+	int ok = out && first && done;
+
+	if (ok) {
+		qsort(mv, nmv, sizeof(*mv), move_cmp);
+		for (size_t i = 0; i < nmv; i++)
+			first[mv[i].from + 1]++;
+		for (size_t i = 0; i < n; i++)
+			first[i + 1] += first[i];
+		for (size_t k = 0; k < n; k++) {
+			size_t pick = n;
+			for (size_t i = 0; i < n && pick == n; i++)
+				if (!done[i] && plans[i].in == 0)
+					pick = i;
+			for (size_t i = 0; i < n && pick == n; i++)
+				if (!done[i])
+					pick = i; /* a cycle */
+			done[pick] = 1;
+			out[k] = plans[pick];
+			for (size_t m = first[pick]; m < first[pick + 1]; m++)
+				plans[mv[m].to].in--;
+		}
+		memcpy(plans, out, n * sizeof(*out));
+	}
+	free(out);
+	free(first);
+	free(done);
+	return ok;
+}
+
 static void plans_forget(merge_table_t *t, const part_plan_t *plans, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -2339,7 +2395,8 @@ static binlog_errcode_t hive_commit_locked(merge_table_t *t, merge_map_t *rows,
 	view_t v;
 	merge_map_t *touched = merge_map_new(), *idx = merge_map_new();
 	part_plan_t *plans = NULL;
-	size_t nplans = 0, it = 0;
+	part_move_t *moves = NULL;
+	size_t nplans = 0, it = 0, nmoves = 0, capmoves = 0;
 	merge_entry_t *e;
 	json_t *meta = NULL, *parts = json_array(), *files = json_array();
 	binlog_errcode_t rc;
@@ -2397,7 +2454,6 @@ static binlog_errcode_t hive_commit_locked(merge_table_t *t, merge_map_t *rows,
 				goto out;
 			}
 			pp->rewrite = 1;
-			pp->loses = 1;
 		}
 		if (newp != NO_PART) {
 			part_plan_t *pp = plan_for(t, &plans, &nplans, newp);
@@ -2405,6 +2461,22 @@ static binlog_errcode_t hive_commit_locked(merge_table_t *t, merge_map_t *rows,
 				rc = binlog_err_set(err, BINLOG_E_NOMEM, "out of memory");
 				goto out;
 			}
+		}
+		if (oldp != NO_PART && newp != NO_PART && oldp != newp) {
+			if (nmoves == capmoves) {
+				size_t cap = capmoves ? 2 * capmoves : 64;
+				part_move_t *nm = realloc(moves, cap * sizeof(*nm));
+				if (!nm) {
+					rc = binlog_err_set(err, BINLOG_E_NOMEM, "out of memory");
+					goto out;
+				}
+				moves = nm;
+				capmoves = cap;
+			}
+			moves[nmoves].from = t->pstate[oldp].plan - 1;
+			moves[nmoves].to = t->pstate[newp].plan - 1;
+			plans[moves[nmoves].to].in++;
+			nmoves++;
 		}
 		/* The batch replaces this key wherever it was. */
 		if (merge_map_offer(touched, &r, (const uint8_t *)"", 0, 1) < 0) {
@@ -2429,19 +2501,12 @@ static binlog_errcode_t hive_commit_locked(merge_table_t *t, merge_map_t *rows,
 			}
 		}
 	}
-	/* Partitions that keys leave are exchanged first: a key moving from
-	 * one partition to another is then briefly in neither rather than
-	 * in both (exchanges are atomic per partition only). Stable, so
-	 * that the rest keep their order; pstate's plan indexes are not
-	 * used past this point but for forgetting, by pid. */
-	for (size_t i = 1; i < nplans; i++) {
-		part_plan_t x = plans[i];
-		size_t j = i;
-		while (j > 0 && x.loses && !plans[j - 1].loses) {
-			plans[j] = plans[j - 1];
-			j--;
-		}
-		plans[j] = x;
+	/* A key moving between partitions is briefly in neither, rather
+	 * than in both. pstate's plan indexes are not used past this point
+	 * but for forgetting, by pid. */
+	if (!plans_order(plans, nplans, moves, nmoves)) {
+		rc = binlog_err_set(err, BINLOG_E_NOMEM, "out of memory");
+		goto out;
 	}
 	if (nplans == 0 && noffs == 0 && !nonly)
 		goto out; /* nothing to record */
@@ -2535,6 +2600,7 @@ out_nov:
 		free(plans[i].add);
 	plans_forget(t, plans, nplans);
 	free(plans);
+	free(moves);
 	merge_map_free(touched);
 	merge_map_free(idx);
 	json_decref(meta);

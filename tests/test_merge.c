@@ -2385,6 +2385,94 @@ static void open_no_table(void **state)
 /* ------------------------------------------------------------------ */
 /* 8. Hive: a completed commit not yet exchanged                       */
 
+/* Where path stands in the "partitions" of the newest completed commit. */
+static int exchange_rank(const char *dir, const char *path)
+{
+	char d[800], best[256] = "", f[1200];
+	DIR *dd;
+	struct dirent *de;
+	json_t *meta, *x;
+	json_error_t je;
+	size_t i;
+	int rank = -1;
+
+	snprintf(d, sizeof(d), "%s/.sluice/timeline", dir);
+	assert_non_null(dd = opendir(d));
+	while ((de = readdir(dd))) {
+		size_t n = strlen(de->d_name);
+		if (n > 7 && strcmp(de->d_name + n - 7, ".commit") == 0 &&
+		    strcmp(de->d_name, best) > 0)
+			snprintf(best, sizeof(best), "%s", de->d_name);
+	}
+	closedir(dd);
+	assert_true(best[0]);
+	snprintf(f, sizeof(f), "%s/%s", d, best);
+	assert_non_null(meta = json_load_file(f, 0, &je));
+	json_array_foreach(json_object_get(meta, "partitions"), i, x)
+	{
+		if (strcmp(json_string_value(json_object_get(x, "path")), path) == 0)
+			rank = (int)i;
+	}
+	json_decref(meta);
+	assert_true(rank >= 0);
+	return rank;
+}
+
+/*
+ * A batch that moves keys along a chain of partitions (hour h0 -> h1 ->
+ * h2), with an update staying in h1: each partition
+ * is exchanged after the ones its keys come from, so no moving key is ever
+ * in two partitions; the rows end where they belong. Key a moves first in
+ * the chain, b second. Run both ways round and in both directions, so
+ * that the batch's own order of partitions is wrong in some of them.
+ */
+static void hive_move_chain(int a, int b, int h0, int h1, int h2)
+{
+	char dir[700], got[256], want[32], p[3][32];
+	merge_table_opts_t opts = {MERGE_TABLE_HIVE, 1, "ts", MERGE_GRAN_HOUR, MERGE_FMT_JSONL, 1};
+	merge_table_tuning_t tu;
+	merge_table_t *t;
+	ev_t evs[5];
+	merge_commit_stats_t st;
+	int h[3] = {h0, h1, h2};
+
+	for (int i = 0; i < 3; i++)
+		snprintf(p[i], sizeof(p[i]), "dt=2024-06-15/hr=%02d", h[i]);
+	snprintf(dir, sizeof(dir), "%s/hive-moves-%d%d-%d", tmp, a, b, h0);
+	merge_table_tuning_default(&tu);
+	t = open_table(dir, &opts, 1, &tu);
+	hive_ev(&evs[0], a, 10, MERGE_OP_INSERT, h0, 1);
+	hive_ev(&evs[1], b, 11, MERGE_OP_INSERT, h1, 2);
+	hive_ev(&evs[2], 3, 12, MERGE_OP_INSERT, h2, 3);
+	hive_ev(&evs[3], 4, 13, MERGE_OP_INSERT, h1, 4);
+	hive_commit_evs(t, evs, 4, INT64_MIN, &st);
+
+	hive_ev(&evs[0], a, 20, MERGE_OP_AFTER, h1, 1); /* h0 -> h1 */
+	hive_ev(&evs[1], b, 21, MERGE_OP_AFTER, h2, 2); /* h1 -> h2 */
+	hive_ev(&evs[2], 4, 22, MERGE_OP_AFTER, h1, 5); /* stays in h1 */
+	hive_commit_evs(t, evs, 3, INT64_MIN, &st);
+	assert_true(exchange_rank(dir, p[0]) < exchange_rank(dir, p[1]));
+	assert_true(exchange_rank(dir, p[1]) < exchange_rank(dir, p[2]));
+	merge_table_close(t);
+	part_keys(dir, p[0], 0, got, sizeof(got));
+	assert_string_equal(got, "");
+	part_keys(dir, p[1], 0, got, sizeof(got));
+	snprintf(want, sizeof(want), "%d,4", a);
+	assert_string_equal(got, want);
+	part_keys(dir, p[2], 0, got, sizeof(got));
+	snprintf(want, sizeof(want), "%d,3", b);
+	assert_string_equal(got, want);
+}
+
+static void hive_move_order(void **state)
+{
+	(void)state;
+	hive_move_chain(1, 2, 13, 14, 15);
+	hive_move_chain(2, 1, 13, 14, 15);
+	hive_move_chain(1, 2, 15, 14, 13);
+	hive_move_chain(2, 1, 15, 14, 13);
+}
+
 static void hive_crash_finish(void **state)
 {
 	char dir[700], p[1200], got[256];
@@ -2502,6 +2590,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(mor_crash_recovery, setup, teardown),
 		cmocka_unit_test_setup_teardown(hive_partition_of, setup, teardown),
 		cmocka_unit_test_setup_teardown(hive_jsonl, setup, teardown),
+		cmocka_unit_test_setup_teardown(hive_move_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(hive_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(hive_text_control_chars, setup, teardown),
 		cmocka_unit_test_setup_teardown(hive_empty_hours, setup, teardown),
