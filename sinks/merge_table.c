@@ -2348,11 +2348,17 @@ static int move_cmp(const void *a, const void *b)
  */
 static int plans_order(part_plan_t *plans, size_t n, part_move_t *mv, size_t nmv)
 {
-	part_plan_t *out = malloc((n ? n : 1) * sizeof(*out));
-	size_t *first = calloc(n + 1, sizeof(*first));
-	char *done = calloc(n ? n : 1, 1);
-	int ok = out && first && done;
+	part_plan_t *out;
+	size_t *first;
+	char *done;
+	int ok;
 
+	if (nmv == 0)
+		return 1; /* nothing moves: the batch's order */
+	out = malloc(n * sizeof(*out));
+	first = calloc(n + 1, sizeof(*first));
+	done = calloc(n, 1);
+	ok = out && first && done;
 	if (ok) {
 		qsort(mv, nmv, sizeof(*mv), move_cmp);
 		for (size_t i = 0; i < nmv; i++)
